@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Glue: x86 CPU features, MSRs and CR4 for the C++ side. */
+#include <linux/module.h>
+#include <asm/cpufeature.h>
+#include <asm/msr.h>
+#include <asm/tlbflush.h>
+
+#include <glue/x86.h>
+
+int kvmg_x86_has(enum kvmg_x86_feature f)
+{
+	switch (f) {
+	case KVMG_X86_SVM:
+		return boot_cpu_has(X86_FEATURE_SVM);
+	case KVMG_X86_NPT:
+		return boot_cpu_has(X86_FEATURE_NPT);
+	case KVMG_X86_NRIPS:
+		return boot_cpu_has(X86_FEATURE_NRIPS);
+	case KVMG_X86_VMX:
+		return boot_cpu_has(X86_FEATURE_VMX);
+	case KVMG_X86_EPT:
+		return boot_cpu_has(X86_FEATURE_EPT);
+	case KVMG_X86_VPID:
+		return boot_cpu_has(X86_FEATURE_VPID);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_has);
+
+int kvmg_rdmsr_safe(uint32_t msr, uint64_t *val)
+{
+	unsigned long long v;
+
+	if (rdmsrl_safe(msr, &v))
+		return -EIO;
+	*val = v;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_rdmsr_safe);
+
+int kvmg_wrmsr_safe(uint32_t msr, uint64_t val)
+{
+	return wrmsrl_safe(msr, val) ? -EIO : 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_wrmsr_safe);
+
+uint64_t kvmg_cr4_read(void)
+{
+	return cr4_read_shadow();
+}
+EXPORT_SYMBOL_GPL(kvmg_cr4_read);
+
+void kvmg_cr4_set_bits(uint64_t bits)
+{
+	cr4_set_bits(bits);
+}
+EXPORT_SYMBOL_GPL(kvmg_cr4_set_bits);
+
+void kvmg_cr4_clear_bits(uint64_t bits)
+{
+	cr4_clear_bits(bits);
+}
+EXPORT_SYMBOL_GPL(kvmg_cr4_clear_bits);

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+// x86 capabilities and VM-level configuration.
+#include <kvmpp/arch.hpp>
+
+#include <virt/kvm/vm.hpp>
+
+namespace kvmpp::arch {
+
+long check_extension(const Vm*, long cap) {
+  switch (cap) {
+    case KVM_CAP_MP_STATE: return 1;
+    case KVM_CAP_VM_TYPES: return long(kSupportedVmTypes);
+    default: return 0;
+  }
+}
+
+kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
+  switch (cap.cap) {
+    case KVM_CAP_MAX_VCPU_ID: return vm.set_max_vcpu_ids(cap.args[0]);
+    default: return kxx::Errno::kInval;
+  }
+}
+
+long vm_ioctl(Vm&, unsigned int, unsigned long) { return kxx::Error(kUnknownVmIoctl).to_ret(); }
+
+}  // namespace kvmpp::arch

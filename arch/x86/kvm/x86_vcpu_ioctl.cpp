@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+// x86 vCPU ioctls.
+#include <kvmpp/arch.hpp>
+#include <kvmpp/uaccess.hpp>
+
+#include <virt/kvm/vcpu.hpp>
+
+namespace kvmpp::arch {
+namespace {
+
+kxx::Status get_mp_state(Vcpu& vcpu, unsigned long uarg) {
+  return copy_to_user(uarg, kvm_mp_state{vcpu.arch().mp_state});
+}
+
+kxx::Status set_mp_state(Vcpu& vcpu, unsigned long uarg) {
+  auto st = TRY(copy_from_user<kvm_mp_state>(uarg));
+  // Without an in-kernel local APIC there is no INIT/SIPI/halt state to be
+  // in: a vCPU is always runnable (as upstream).
+  if (st.mp_state != KVM_MP_STATE_RUNNABLE) return kxx::Errno::kInval;
+  vcpu.arch().mp_state = st.mp_state;
+  return kxx::OkStatus();
+}
+
+}  // namespace
+
+long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
+  switch (cmd) {
+    case KVM_GET_MP_STATE: return to_ret(get_mp_state(vcpu, arg));
+    case KVM_SET_MP_STATE: return to_ret(set_mp_state(vcpu, arg));
+    default: return to_ret(kUnknownVcpuIoctl);
+  }
+}
+
+}  // namespace kvmpp::arch

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The operations a vendor backend (SVM, VMX, arm64 EL2) gives the core: one
+ * table, filled in by the backend with constant data and registered with
+ * kvm_backend_register(). Everything the core and the glue call on a backend
+ * is listed here and nowhere else. Backends never see user pointers.
+ */
+#ifndef KVMPP_GLUE_BACKEND_OPS_H
+#define KVMPP_GLUE_BACKEND_OPS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kvm_backend_ops {
+	/* Short name for logs: "svm", "vmx". */
+	const char *name;
+	/*
+	 * Turn hardware virtualization on/off on the calling CPU (preemption
+	 * and interrupts off; cpu_disable may run in NMI context on an
+	 * emergency reboot). cpu_enable returns 0 or -errno and leaves the
+	 * CPU unchanged on failure; cpu_disable cannot fail.
+	 */
+	int (*cpu_enable)(unsigned int cpu);
+	void (*cpu_disable)(unsigned int cpu);
+	/*
+	 * Per-vCPU hardware state (VMCB, VMCS): vcpu_create returns the
+	 * backend's object or NULL when out of memory (it may sleep);
+	 * vcpu_free releases it.
+	 */
+	void *(*vcpu_create)(unsigned int vcpu_id);
+	void (*vcpu_free)(void *backend_vcpu);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMPP_GLUE_BACKEND_OPS_H */

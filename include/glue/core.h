@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Entry points the glue calls in the C++ core (implemented in
+ * virt/kvm/entry.cpp), and the backend registration the vendor modules call.
+ * Handles are opaque to C: a VM or vCPU pointer the core handed out.
+ */
+#ifndef KVMPP_GLUE_CORE_H
+#define KVMPP_GLUE_CORE_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kvm_backend_ops; /* include/kvmpp/backend.hpp */
+
+/* Module init/exit of kvm.ko. */
+int kvm_core_init(void);
+void kvm_core_exit(void);
+
+/* ioctl entry points: return >= 0 or -errno, exactly what user space sees. */
+long kvm_core_dev_ioctl(unsigned int cmd, unsigned long arg);
+long kvm_core_vm_ioctl(void *vm, unsigned int cmd, unsigned long arg);
+long kvm_core_vcpu_ioctl(void *vcpu, unsigned int cmd, unsigned long arg);
+/* The file of a VM or vCPU was released: drop the reference it owned. */
+void kvm_core_vm_release(void *vm);
+void kvm_core_vcpu_release(void *vcpu);
+/* The kernel address of page @pgoff of a vCPU's mmap area, or NULL. */
+void *kvm_core_vcpu_mmap_page(void *vcpu, unsigned long pgoff);
+
+/* Backend registration (C++ side of it): 0 or -EBUSY. */
+int kvm_core_set_backend(const struct kvm_backend_ops *ops);
+void kvm_core_clear_backend(const struct kvm_backend_ops *ops);
+
+/*
+ * Exported by kvm.ko for kvm-amd.ko / kvm-intel.ko. Registering enables
+ * virtualization on every online CPU (and on CPUs that come online later),
+ * then creates /dev/kvm. @owner is the vendor module (struct module *): open
+ * files pin it, so it cannot be unloaded while a VM exists.
+ */
+int kvm_backend_register(const struct kvm_backend_ops *ops, void *owner);
+void kvm_backend_unregister(const struct kvm_backend_ops *ops);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMPP_GLUE_CORE_H */

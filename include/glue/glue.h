@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C glue API: every kernel service the C++ side uses, and nothing else.
+ * Builtin types and opaque handles only, so that C++ never includes a kernel
+ * header and the same C++ compiles in user space against a fake glue
+ * (tests/unit/fake_glue.cpp). Implemented in virt/kvm/glue/ and exported from
+ * kvm.ko for the vendor modules. Documented in Documentation/glue.rst.
+ */
+#ifndef KVMPP_GLUE_H
+#define KVMPP_GLUE_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- memory ---------------------------------------------------------- */
+#define KVMG_PAGE_SIZE 4096UL
+enum kvmg_alloc_flags {
+	KVMG_ALLOC_ATOMIC = 1, /* may not sleep (lock held, preemption off) */
+	KVMG_ALLOC_ZERO = 2,
+};
+/* Small or large objects; kvmg_free(NULL) is a no-op. */
+void *kvmg_alloc(size_t size, unsigned int flags);
+void kvmg_free(void *p);
+/* One zeroed, page-aligned, physically contiguous page (sleeping). */
+void *kvmg_page_alloc(void);
+void kvmg_page_free(void *va);
+uint64_t kvmg_virt_to_phys(const void *va);
+/* Outstanding allocations made through this API (leak accounting). */
+long kvmg_alloc_outstanding(void);
+
+/* ---- user memory ----------------------------------------------------- */
+/* Both return 0, or -EFAULT when any byte could not be copied. */
+int kvmg_copy_from_user(void *dst, uint64_t user_src, size_t n);
+int kvmg_copy_to_user(uint64_t user_dst, const void *src, size_t n);
+
+/* ---- locks ----------------------------------------------------------- */
+/* Opaque storage for a kernel mutex; the glue checks the size at build time. */
+struct kvmg_mutex {
+	unsigned char opaque[128] __attribute__((aligned(8)));
+};
+void kvmg_mutex_init(struct kvmg_mutex *m);
+void kvmg_mutex_lock(struct kvmg_mutex *m);
+void kvmg_mutex_unlock(struct kvmg_mutex *m);
+void kvmg_mutex_destroy(struct kvmg_mutex *m);
+
+/* ---- processes and CPUs ---------------------------------------------- */
+/* The calling task's address space, pinned (mmgrab) until kvmg_mm_drop. */
+void *kvmg_mm_grab_current(void);
+void kvmg_mm_drop(void *mm);
+/* The calling task's address space, for comparison only. */
+const void *kvmg_current_mm(void);
+unsigned int kvmg_num_online_cpus(void);
+unsigned int kvmg_nr_cpu_ids(void);
+unsigned int kvmg_this_cpu(void); /* caller has preemption disabled */
+
+/* ---- file descriptors ------------------------------------------------ */
+/* Install an fd for a VM or vCPU object. On success the file owns one
+ * reference that the core's release entry point drops; on failure (-errno)
+ * nothing was installed and the caller keeps its reference. */
+int kvmg_fd_create_vm(void *vm);
+int kvmg_fd_create_vcpu(void *vcpu, unsigned int vcpu_id);
+
+/* ---- logging --------------------------------------------------------- */
+enum kvmg_log_level { KVMG_LOG_ERR = 3, KVMG_LOG_WARN = 4, KVMG_LOG_INFO = 6 };
+void kvmg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An internal inconsistency: a one-time kernel WARN with this text. */
+void kvmg_warn_once(const char *what);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMPP_GLUE_H */

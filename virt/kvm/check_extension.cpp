@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+// KVM_CHECK_EXTENSION: answer only for what is implemented.
+#include <glue/glue.h>
+#include <kvmpp/arch.hpp>
+#include <kxx/utility.hpp>
+
+#include "ioctl.hpp"
+#include "vm.hpp"
+
+namespace kvmpp {
+
+long check_extension(const Vm* vm, long cap) {
+  switch (cap) {
+    case KVM_CAP_CHECK_EXTENSION_VM: return 1;
+    case KVM_CAP_ENABLE_CAP_VM: return 1;
+    case KVM_CAP_NR_VCPUS: return kxx::min(kvmg_num_online_cpus(), arch::kMaxVcpus);
+    case KVM_CAP_MAX_VCPUS: return arch::kMaxVcpus;
+    case KVM_CAP_MAX_VCPU_ID: return arch::kMaxVcpuIds;
+    default: return arch::check_extension(vm, cap);
+  }
+}
+
+}  // namespace kvmpp

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-2.0
+// The C++ runtime of kvm.ko.
+#include <kxx/runtime_impl.hpp>

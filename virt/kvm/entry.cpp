@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+// The C entry points the glue calls (include/glue/core.h): unwrap the handle,
+// call the C++ side, return what user space sees.
+#include <glue/core.h>
+
+#include "core.hpp"
+#include "ioctl.hpp"
+#include "vcpu.hpp"
+#include "vm.hpp"
+
+using kvmpp::Vcpu;
+using kvmpp::Vm;
+
+extern "C" {
+
+int kvm_core_init(void) { return 0; }
+void kvm_core_exit(void) {}
+
+long kvm_core_dev_ioctl(unsigned int cmd, unsigned long arg) { return kvmpp::dev_ioctl(cmd, arg); }
+
+long kvm_core_vm_ioctl(void* vm, unsigned int cmd, unsigned long arg) {
+  return kvmpp::vm_ioctl(*static_cast<Vm*>(vm), cmd, arg);
+}
+
+long kvm_core_vcpu_ioctl(void* vcpu, unsigned int cmd, unsigned long arg) {
+  return kvmpp::vcpu_ioctl(*static_cast<Vcpu*>(vcpu), cmd, arg);
+}
+
+void kvm_core_vm_release(void* vm) { static_cast<Vm*>(vm)->put(); }
+
+void kvm_core_vcpu_release(void* vcpu) { static_cast<Vcpu*>(vcpu)->vm().put(); }
+
+void* kvm_core_vcpu_mmap_page(void* vcpu, unsigned long pgoff) {
+  return static_cast<Vcpu*>(vcpu)->mmap_page(pgoff);
+}
+
+int kvm_core_set_backend(const struct kvm_backend_ops* ops) {
+  return int(kvmpp::set_backend(ops).to_ret());
+}
+
+void kvm_core_clear_backend(const struct kvm_backend_ops* ops) { kvmpp::clear_backend(ops); }
+
+}  // extern "C"

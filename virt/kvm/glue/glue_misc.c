@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Glue: user copies, mutexes, processes and CPUs, logging. */
+#include <linux/cpumask.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+
+#include <glue/glue.h>
+
+int kvmg_copy_from_user(void *dst, uint64_t user_src, size_t n)
+{
+	return copy_from_user(dst, u64_to_user_ptr(user_src), n) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_copy_from_user);
+
+int kvmg_copy_to_user(uint64_t user_dst, const void *src, size_t n)
+{
+	return copy_to_user(u64_to_user_ptr(user_dst), src, n) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_copy_to_user);
+
+static_assert(sizeof(struct mutex) <= sizeof(struct kvmg_mutex));
+static_assert(__alignof__(struct mutex) <= __alignof__(struct kvmg_mutex));
+
+void kvmg_mutex_init(struct kvmg_mutex *m)
+{
+	mutex_init((struct mutex *)m);
+}
+EXPORT_SYMBOL_GPL(kvmg_mutex_init);
+
+void kvmg_mutex_lock(struct kvmg_mutex *m)
+{
+	mutex_lock((struct mutex *)m);
+}
+EXPORT_SYMBOL_GPL(kvmg_mutex_lock);
+
+void kvmg_mutex_unlock(struct kvmg_mutex *m)
+{
+	mutex_unlock((struct mutex *)m);
+}
+EXPORT_SYMBOL_GPL(kvmg_mutex_unlock);
+
+void kvmg_mutex_destroy(struct kvmg_mutex *m)
+{
+	mutex_destroy((struct mutex *)m);
+}
+EXPORT_SYMBOL_GPL(kvmg_mutex_destroy);
+
+void *kvmg_mm_grab_current(void)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return NULL;
+	mmgrab(mm);
+	return mm;
+}
+EXPORT_SYMBOL_GPL(kvmg_mm_grab_current);
+
+void kvmg_mm_drop(void *mm)
+{
+	if (mm)
+		mmdrop(mm);
+}
+EXPORT_SYMBOL_GPL(kvmg_mm_drop);
+
+const void *kvmg_current_mm(void)
+{
+	return current->mm;
+}
+EXPORT_SYMBOL_GPL(kvmg_current_mm);
+
+unsigned int kvmg_num_online_cpus(void)
+{
+	return num_online_cpus();
+}
+EXPORT_SYMBOL_GPL(kvmg_num_online_cpus);
+
+unsigned int kvmg_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+EXPORT_SYMBOL_GPL(kvmg_nr_cpu_ids);
+
+unsigned int kvmg_this_cpu(void)
+{
+	return smp_processor_id();
+}
+EXPORT_SYMBOL_GPL(kvmg_this_cpu);
+
+void kvmg_log(int level, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	switch (level) {
+	case KVMG_LOG_ERR:
+		pr_err("%pV\n", &vaf);
+		break;
+	case KVMG_LOG_WARN:
+		pr_warn("%pV\n", &vaf);
+		break;
+	default:
+		pr_info("%pV\n", &vaf);
+		break;
+	}
+	va_end(args);
+}
+EXPORT_SYMBOL_GPL(kvmg_log);
+
+void kvmg_warn_once(const char *what)
+{
+	WARN_ONCE(1, "kvm: internal error: %s\n", what);
+}
+EXPORT_SYMBOL_GPL(kvmg_warn_once);

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "vcpu.hpp"
+
+#include <glue/glue.h>
+
+#include "vm.hpp"
+
+namespace kvmpp {
+
+kxx::Result<kxx::UniquePtr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
+  kxx::UniquePtr<Vcpu> vcpu(new (kxx::Alloc::kSleep) Vcpu(vm, id));
+  if (!vcpu) return kxx::Errno::kNoMem;
+  for (void*& page : vcpu->pages_) {
+    page = kvmg_page_alloc();
+    if (!page) return kxx::Errno::kNoMem;
+  }
+  vcpu->backend_vcpu_ = vm.backend().vcpu_create(id);
+  if (!vcpu->backend_vcpu_) return kxx::Errno::kNoMem;
+  return vcpu;
+}
+
+Vcpu::~Vcpu() {
+  if (backend_vcpu_) vm_.backend().vcpu_free(backend_vcpu_);
+  for (void* page : pages_) kvmg_page_free(page);
+}
+
+void* Vcpu::mmap_page(unsigned long pgoff) const {
+  return pgoff < arch::kVcpuMmapPages ? pages_[pgoff] : nullptr;
+}
+
+}  // namespace kvmpp
