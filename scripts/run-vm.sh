@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Boot the SVM test machine (QEMU TCG, -cpu max) with our modules and the
+# selftests in an initramfs, run a job in it and return its exit status.
+#   run-vm.sh JOB            JOB: tests | demo
+# Environment: KVMPP_KERNEL_DIR (extracted Debian kernel), KVMPP_MODULES
+# (folder with kvm.ko, kvm-amd.ko, kvm-intel.ko), KVMPP_VM_TIMEOUT (s).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+job=${1:-tests}
+kernel_dir=${KVMPP_KERNEL_DIR:?}
+modules=${KVMPP_MODULES:-$ROOT}
+vm_timeout=${KVMPP_VM_TIMEOUT:-1200}
+vmlinuz=$(echo "$kernel_dir"/boot/vmlinuz-*)
+
+initrd_dir=$BUILD/initramfs
+rm -rf "$initrd_dir"
+mkdir -p "$initrd_dir"/{bin,proc,sys,dev,tmp,modules,tests,jobs}
+cp /bin/busybox "$initrd_dir/bin/busybox"
+cp "$ROOT/scripts/vm/init" "$initrd_dir/init"
+cp "$ROOT"/scripts/vm/*.sh "$initrd_dir/jobs/"
+cp "$modules"/kvm.ko "$modules"/kvm-amd.ko "$modules"/kvm-intel.ko "$initrd_dir/modules/"
+cp -r "$BUILD"/selftests/. "$initrd_dir/tests/"
+chmod +x "$initrd_dir/init"
+(cd "$initrd_dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs.cpio.gz"
+
+log "booting the SVM test machine (job: $job)"
+out=$BUILD/vm-$job.log
+set +e
+timeout "$vm_timeout" qemu-system-x86_64 -M q35 -cpu max -m 1G -smp 2 \
+  -accel tcg,thread=multi -kernel "$vmlinuz" -initrd "$BUILD/initramfs.cpio.gz" \
+  -append "console=ttyS0 quiet panic=-1 kvmpp.job=$job" \
+  -nographic -no-reboot -serial mon:stdio < /dev/null 2>&1 | tr -d '\r' | tee "$out" |
+  grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\]|^(SeaBIOS|iPXE|Booting|Machine UUID)' || true
+set -e
+status=$(grep -a '^KVMPP-EXIT ' "$out" | tail -1 | cut -d' ' -f2)
+if [ -z "$status" ]; then
+  log "the VM did not finish the job (crash, panic or timeout): see $out"
+  exit 1
+fi
+exit "$status"
