@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+// A fixture with a fake vendor backend registered; every test ends by
+// closing all fds and checking that nothing allocated through the glue leaked.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <kvmpp/backend.hpp>
+#include <uapi/kvm_abi.h>
+
+#include "fake_glue.h"
+
+namespace fake_backend {
+inline int live_vcpus = 0;
+inline bool fail_vcpu_create = false;
+inline void* vcpu_create(unsigned int) {
+  if (fail_vcpu_create) return nullptr;
+  void* v = kvmg_alloc(16, 0);
+  if (v) live_vcpus++;
+  return v;
+}
+inline void vcpu_free(void* p) {
+  live_vcpus--;
+  kvmg_free(p);
+}
+inline int cpu_enable(unsigned int) { return 0; }
+inline void cpu_disable(unsigned int) {}
+inline constexpr kvm_backend_ops kOps = {"fake", cpu_enable, cpu_disable, vcpu_create, vcpu_free};
+}  // namespace fake_backend
+
+class CoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake::reset();
+    fake_backend::live_vcpus = 0;
+    fake_backend::fail_vcpu_create = false;
+    baseline_ = kvmg_alloc_outstanding();
+    ASSERT_EQ(kvm_core_set_backend(&fake_backend::kOps), 0);
+  }
+  void TearDown() override {
+    fake::close_all();
+    kvm_core_clear_backend(&fake_backend::kOps);
+    EXPECT_EQ(kvmg_alloc_outstanding(), baseline_) << "glue allocations leaked";
+    EXPECT_EQ(fake_backend::live_vcpus, 0) << "backend vCPUs leaked";
+    EXPECT_EQ(fake::warnings(), 0);
+  }
+
+  static long dev(unsigned cmd, unsigned long arg = 0) { return kvm_core_dev_ioctl(cmd, arg); }
+  static void* object(long fd) { return fake::files().at(int(fd)).object; }
+  static long vm_ioctl(long vm_fd, unsigned cmd, unsigned long arg = 0) {
+    return kvm_core_vm_ioctl(object(vm_fd), cmd, arg);
+  }
+  static long vcpu_ioctl(long vcpu_fd, unsigned cmd, unsigned long arg = 0) {
+    return kvm_core_vcpu_ioctl(object(vcpu_fd), cmd, arg);
+  }
+  static unsigned long ptr(const void* p) { return reinterpret_cast<unsigned long>(p); }
+  long create_vm() {
+    long fd = dev(KVM_CREATE_VM, 0);
+    EXPECT_GE(fd, 0);
+    return fd;
+  }
+
+  long baseline_ = 0;
+};

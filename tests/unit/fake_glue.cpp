@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+// A user-space implementation of the glue API (include/glue/glue.h) for the
+// unit tests, with failure injection and leak accounting. Every heap block in
+// the test binary carries a small header so that blocks from kvmg_alloc (and
+// kxx's operator new) are counted, whoever frees them.
+#include "fake_glue.h"
+
+#include <glue/x86.h>
+#include <kxx/new.hpp>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <utility>
+
+namespace {
+
+struct Header {
+  uint64_t magic;
+  uint64_t counted;
+};
+constexpr uint64_t kMagic = 0x6b766d70705f6d6dULL;
+
+long g_outstanding = 0;
+long g_fail_after = 0;
+int g_fail_fd = 0;
+const void* g_mm = reinterpret_cast<const void*>(0x1000);
+int g_next_fd = 100;
+int g_warnings = 0;
+std::map<int, fake::File> g_files;
+
+void* raw_alloc(size_t size, bool counted, bool zero) {
+  auto* h = static_cast<Header*>(malloc(sizeof(Header) + (size ? size : 1)));
+  if (!h) return nullptr;
+  h->magic = kMagic;
+  h->counted = counted;
+  if (counted) g_outstanding++;
+  if (zero) memset(h + 1, 0, size);
+  return h + 1;
+}
+
+void raw_free(void* p) {
+  if (!p) return;
+  Header* h = static_cast<Header*>(p) - 1;
+  if (h->magic != kMagic) abort();
+  if (h->counted) g_outstanding--;
+  h->magic = 0;
+  free(h);
+}
+
+bool should_fail() { return g_fail_after > 0 && --g_fail_after == 0; }
+
+}  // namespace
+
+// Every operator new/delete of the test binary goes through the tagged blocks.
+void* operator new(size_t n) {
+  void* p = raw_alloc(n, false, false);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](size_t n) { return operator new(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return raw_alloc(n, false, false); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return raw_alloc(n, false, false); }
+void operator delete(void* p) noexcept { raw_free(p); }
+void operator delete[](void* p) noexcept { raw_free(p); }
+void operator delete(void* p, size_t) noexcept { raw_free(p); }
+void operator delete[](void* p, size_t) noexcept { raw_free(p); }
+
+void* operator new(size_t size, kxx::Alloc ctx) noexcept { return kvmg_alloc(size, unsigned(ctx)); }
+void* operator new[](size_t size, kxx::Alloc ctx) noexcept { return kvmg_alloc(size, unsigned(ctx)); }
+
+extern "C" {
+
+void* kvmg_alloc(size_t size, unsigned int flags) {
+  if (should_fail()) return nullptr;
+  return raw_alloc(size, true, flags & KVMG_ALLOC_ZERO);
+}
+void kvmg_free(void* p) { raw_free(p); }
+void* kvmg_page_alloc(void) {
+  if (should_fail()) return nullptr;
+  return raw_alloc(KVMG_PAGE_SIZE, true, true);
+}
+void kvmg_page_free(void* va) { raw_free(va); }
+uint64_t kvmg_virt_to_phys(const void* va) { return reinterpret_cast<uint64_t>(va); }
+long kvmg_alloc_outstanding(void) { return g_outstanding; }
+
+int kvmg_copy_from_user(void* dst, uint64_t src, size_t n) {
+  if (src < fake::kBadUserLimit) return -EFAULT;
+  memcpy(dst, reinterpret_cast<const void*>(src), n);
+  return 0;
+}
+int kvmg_copy_to_user(uint64_t dst, const void* src, size_t n) {
+  if (dst < fake::kBadUserLimit) return -EFAULT;
+  memcpy(reinterpret_cast<void*>(dst), src, n);
+  return 0;
+}
+
+static_assert(sizeof(std::mutex) <= sizeof(kvmg_mutex));
+void kvmg_mutex_init(struct kvmg_mutex* m) { new (m->opaque) std::mutex; }
+void kvmg_mutex_lock(struct kvmg_mutex* m) { reinterpret_cast<std::mutex*>(m->opaque)->lock(); }
+void kvmg_mutex_unlock(struct kvmg_mutex* m) { reinterpret_cast<std::mutex*>(m->opaque)->unlock(); }
+void kvmg_mutex_destroy(struct kvmg_mutex* m) {
+  using std::mutex;
+  reinterpret_cast<mutex*>(m->opaque)->~mutex();
+}
+
+void* kvmg_mm_grab_current(void) { return const_cast<void*>(g_mm); }
+void kvmg_mm_drop(void*) {}
+const void* kvmg_current_mm(void) { return g_mm; }
+unsigned int kvmg_num_online_cpus(void) { return 2; }
+unsigned int kvmg_nr_cpu_ids(void) { return 2; }
+unsigned int kvmg_this_cpu(void) { return 0; }
+
+static int new_fd(bool vcpu, void* object) {
+  if (g_fail_fd) return -std::exchange(g_fail_fd, 0);
+  int fd = g_next_fd++;
+  g_files[fd] = {vcpu, object};
+  return fd;
+}
+int kvmg_fd_create_vm(void* vm) { return new_fd(false, vm); }
+int kvmg_fd_create_vcpu(void* vcpu, unsigned int) { return new_fd(true, vcpu); }
+
+void kvmg_log(int, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+void kvmg_warn_once(const char* what) {
+  fprintf(stderr, "WARN: %s\n", what);
+  g_warnings++;
+}
+
+}  // extern "C"
+
+namespace fake {
+void fail_alloc_after(long n) { g_fail_after = n; }
+void fail_next_fd(int err) { g_fail_fd = err; }
+void set_current_mm(const void* mm) { g_mm = mm; }
+std::map<int, File>& files() { return g_files; }
+void close_fd(int fd) {
+  auto it = g_files.find(fd);
+  if (it == g_files.end()) abort();
+  File f = it->second;
+  g_files.erase(it);
+  if (f.vcpu) kvm_core_vcpu_release(f.object);
+  else kvm_core_vm_release(f.object);
+}
+void close_all() {
+  while (!g_files.empty()) close_fd(g_files.begin()->first);
+}
+int warnings() { return g_warnings; }
+void reset() {
+  close_all();
+  g_fail_after = 0;
+  g_fail_fd = 0;
+  g_mm = reinterpret_cast<const void*>(0x1000);
+  g_warnings = 0;
+}
+}  // namespace fake
