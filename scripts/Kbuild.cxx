@@ -25,6 +25,12 @@ kvmpp-cxx-extra := -std=gnu++20 -ffreestanding -fno-exceptions -fno-rtti \
 	-isystem $(shell $(CC) -print-file-name=include) \
 	-Wno-missing-field-initializers -Werror
 
+# arm64: gcc would call libgcc's out-of-line atomics (__aarch64_ldadd4_acq_rel
+# ...), which the kernel does not provide; inline them (LSE or LL/SC).
+ifeq ($(SRCARCH),arm64)
+kvmpp-cxx-extra += -mno-outline-atomics
+endif
+
 kvmpp-cxx-includes := -I$(src)/include -I$(src)/arch/$(SRCARCH)/include -I$(src)
 
 kvmpp_cxxflags = $(filter-out $(kvmpp-c-only-flags),$(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) \

@@ -26,7 +26,8 @@ log "fetching $abi-$flavour"
 rm -rf "$dir"; mkdir -p "$dir/debs"
 q() { if [ "$arch" != amd64 ]; then echo "$1:$arch"; else echo "$1"; fi; }
 headers=linux-headers-$abi-$flavour
-deps=$(apt-cache depends "$(q "$headers")" | awk '/Depends: linux-(headers|kbuild)-/{sub(/:.*$/,"",$2); print $2}')
+deps=$(apt-cache depends "$(q "$headers")" |
+  awk '/Depends: <?linux-(headers|kbuild)-/{gsub(/[<>]/,"",$2); sub(/:.*$/,"",$2); print $2}' | sort -u)
 pkgs=("$(q "$headers")")
 for d in $deps; do
   case $d in linux-kbuild-*) pkgs+=("$d");;            # host tools: always the build machine's arch

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Every test of the project, from a fresh Debian 12 machine:
+#   1. installs what is missing (apt-get), fetches Debian's kernels into a cache;
+#   2. unit tests of the user-space core (GoogleTest under CTest);
+#   3. warning-free module builds: Debian 6.12 (the one tested), Debian 6.1,
+#      and the generic core for arm64;
+#   4. the project's selftests in the emulated SVM machine on our modules.
+# Prints one line per step and a closing "N passed, N failed"; exits non-zero
+# on any failure.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+passed=0 failed=0
+step() {
+  local name=$1; shift
+  log "== $name"
+  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
+  else failed=$((failed + 1)); echo "not ok - $name"; fi
+}
+count_tap() { # add a TAP log's top-level results to the totals
+  local p f
+  p=$(grep -aE '^ok [0-9]+ ' "$1" | wc -l); f=$(grep -aE '^not ok [0-9]+ ' "$1" | wc -l)
+  passed=$((passed + p)); failed=$((failed + f))
+}
+
+"$ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
+
+unit_tests() {
+  cmake -S "$ROOT/tests/unit" -B "$BUILD/unit" -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+    cmake --build "$BUILD/unit" -j"$(nproc)" >/dev/null &&
+    ctest --test-dir "$BUILD/unit" --output-on-failure | tee "$BUILD/unit.log" | tail -3
+}
+unit_tests; rc=$?
+units=$(grep -oE 'out of [0-9]+' "$BUILD/unit.log" 2>/dev/null | grep -oE '[0-9]+' || echo 0)
+ufail=$(grep -oE '[0-9]+ tests failed' "$BUILD/unit.log" 2>/dev/null | grep -oE '^[0-9]+' || echo 0)
+[ "$units" -gt 0 ] || { ufail=1; units=1; }
+[ $rc -eq 0 ] || [ "$ufail" -gt 0 ] || ufail=1
+passed=$((passed + units - ufail)); failed=$((failed + ufail))
+echo "unit tests: $((units - ufail)) passed, $ufail failed"
+
+step "build for Debian 6.1 (cloud-amd64)" "$ROOT/scripts/build-modules.sh" 6.1 cloud-amd64 amd64 "$BUILD/tree-6.1"
+step "build the generic core for arm64 (Debian 6.12 cloud-arm64)" \
+  "$ROOT/scripts/build-modules.sh" 6.12 cloud-arm64 arm64 "$BUILD/tree-arm64"
+step "build for Debian 6.12 (cloud-amd64)" "$ROOT/scripts/build-modules.sh" 6.12 cloud-amd64 amd64 "$BUILD/tree-6.12"
+step "build the selftests" "$ROOT/scripts/build-selftests.sh"
+
+if [ -f "$BUILD/tree-6.12/kvm-amd.ko" ]; then
+  KVMPP_KERNEL_DIR=$(kernel_tree 6.12 cloud-amd64) KVMPP_MODULES=$BUILD/tree-6.12 \
+    "$ROOT/scripts/run-vm.sh" tests
+  vm_rc=$?
+  count_tap "$BUILD/vm-tests.log"
+  if [ $vm_rc -ne 0 ] && ! grep -qa '^not ok' "$BUILD/vm-tests.log"; then
+    echo "not ok - the test VM did not complete"; failed=$((failed + 1))
+  fi
+else
+  echo "not ok - VM tests (no modules to test)"; failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
