@@ -37,6 +37,7 @@ ufail=$(grep -oE '[0-9]+ tests failed' "$BUILD/unit.log" 2>/dev/null | grep -oE 
 passed=$((passed + units - ufail)); failed=$((failed + ufail))
 echo "unit tests: $((units - ufail)) passed, $ufail failed"
 
+step "C++ formatting (clang-format)" "$ROOT/scripts/check-format.sh"
 step "build for Debian 6.1 (cloud-amd64)" "$ROOT/scripts/build-modules.sh" 6.1 cloud-amd64 amd64 "$BUILD/tree-6.1"
 step "build the generic core for arm64 (Debian 6.12 cloud-arm64)" \
   "$ROOT/scripts/build-modules.sh" 6.12 cloud-arm64 arm64 "$BUILD/tree-arm64"

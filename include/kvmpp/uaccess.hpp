@@ -8,13 +8,15 @@
 
 namespace kvmpp {
 
-template <typename T> kxx::Result<T> copy_from_user(unsigned long uaddr) {
+template <typename T>
+kxx::Result<T> copy_from_user(unsigned long uaddr) {
   T v;
   if (kvmg_copy_from_user(&v, uaddr, sizeof(T)) != 0) return kxx::Errno::kFault;
   return v;
 }
 
-template <typename T> kxx::Status copy_to_user(unsigned long uaddr, const T& v) {
+template <typename T>
+kxx::Status copy_to_user(unsigned long uaddr, const T& v) {
   if (kvmg_copy_to_user(uaddr, &v, sizeof(T)) != 0) return kxx::Errno::kFault;
   return kxx::OkStatus();
 }

@@ -5,7 +5,8 @@
 
 namespace kxx {
 
-template <typename T> class Atomic {
+template <typename T>
+class Atomic {
  public:
   constexpr Atomic() = default;
   constexpr explicit Atomic(T v) : v_(v) {}

@@ -8,7 +8,8 @@
 
 namespace kxx {
 
-template <typename T> class RefCounted {
+template <typename T>
+class RefCounted {
  public:
   void get() {
     long old = refs_.fetch_add(1);
@@ -17,8 +18,10 @@ template <typename T> class RefCounted {
   }
   void put() {
     long old = refs_.fetch_sub(1);
-    if (old == 1) delete static_cast<T*>(this);
-    else if (old <= 0) __builtin_trap();
+    if (old == 1)
+      delete static_cast<T*>(this);
+    else if (old <= 0)
+      __builtin_trap();
   }
   long ref_count() const { return refs_.load(); }
 
@@ -32,7 +35,8 @@ template <typename T> class RefCounted {
 
 // Owns one reference. adopt() takes over an existing reference (for example
 // the creator's); the constructor from a raw pointer takes a new one.
-template <typename T> class RefPtr {
+template <typename T>
+class RefPtr {
  public:
   constexpr RefPtr() = default;
   explicit RefPtr(T* p) : p_(p) {

@@ -17,7 +17,8 @@ struct Error {
   constexpr long to_ret() const { return -static_cast<long>(code); }
 };
 
-template <typename T> class [[nodiscard]] Result {
+template <typename T>
+class [[nodiscard]] Result {
  public:
   Result(const T& v) : ok_(true) { new (&value_) T(v); }
   Result(T&& v) : ok_(true) { new (&value_) T(move(v)); }
@@ -68,14 +69,14 @@ inline Status OkStatus() { return Status(); }
 }  // namespace kxx
 
 // Evaluate a Status or Result expression; on error return it from the caller.
-#define TRY(expr)                                     \
-  ({                                                  \
-    auto&& try_result_ = (expr);                      \
+#define TRY(expr)                                      \
+  ({                                                   \
+    auto&& try_result_ = (expr);                       \
     if (!try_result_.ok()) return try_result_.error(); \
-    try_result_.take();                               \
+    try_result_.take();                                \
   })
-#define TRY_STATUS(expr)                              \
-  do {                                                \
-    auto try_status_ = (expr);                        \
+#define TRY_STATUS(expr)                               \
+  do {                                                 \
+    auto try_status_ = (expr);                         \
     if (!try_status_.ok()) return try_status_.error(); \
   } while (0)

@@ -11,7 +11,9 @@ static_assert(unsigned(kxx::Alloc::kAtomic) == KVMG_ALLOC_ATOMIC);
 static_assert(unsigned(kxx::Alloc::kSleepZero) == KVMG_ALLOC_ZERO);
 
 void* operator new(size_t size, kxx::Alloc ctx) noexcept { return kvmg_alloc(size, unsigned(ctx)); }
-void* operator new[](size_t size, kxx::Alloc ctx) noexcept { return kvmg_alloc(size, unsigned(ctx)); }
+void* operator new[](size_t size, kxx::Alloc ctx) noexcept {
+  return kvmg_alloc(size, unsigned(ctx));
+}
 // Plain `new T` is deliberately left undefined: every allocation states its
 // context, and a stray plain new fails at modpost (undefined _Znwm).
 void operator delete(void* p) noexcept { kvmg_free(p); }

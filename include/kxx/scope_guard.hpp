@@ -6,7 +6,8 @@
 
 namespace kxx {
 
-template <typename F> class [[nodiscard]] ScopeGuard {
+template <typename F>
+class [[nodiscard]] ScopeGuard {
  public:
   explicit ScopeGuard(F f) : f_(move(f)) {}
   ScopeGuard(const ScopeGuard&) = delete;
@@ -21,6 +22,9 @@ template <typename F> class [[nodiscard]] ScopeGuard {
   bool armed_ = true;
 };
 
-template <typename F> ScopeGuard<F> defer(F f) { return ScopeGuard<F>(move(f)); }
+template <typename F>
+ScopeGuard<F> defer(F f) {
+  return ScopeGuard<F>(move(f));
+}
 
 }  // namespace kxx

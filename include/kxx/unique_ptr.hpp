@@ -7,13 +7,15 @@
 
 namespace kxx {
 
-template <typename T> class UniquePtr {
+template <typename T>
+class UniquePtr {
  public:
   constexpr UniquePtr() = default;
   constexpr UniquePtr(decltype(nullptr)) {}
   explicit UniquePtr(T* p) : p_(p) {}
   UniquePtr(UniquePtr&& o) : p_(o.release()) {}
-  template <typename U> UniquePtr(UniquePtr<U>&& o) : p_(o.release()) {}
+  template <typename U>
+  UniquePtr(UniquePtr<U>&& o) : p_(o.release()) {}
   UniquePtr& operator=(UniquePtr&& o) {
     reset(o.release());
     return *this;
@@ -37,7 +39,8 @@ template <typename T> class UniquePtr {
 };
 
 // Allocate and construct; an empty pointer means the allocation failed.
-template <typename T, typename... Args> UniquePtr<T> make_unique(Alloc ctx, Args&&... args) {
+template <typename T, typename... Args>
+UniquePtr<T> make_unique(Alloc ctx, Args&&... args) {
   return UniquePtr<T>(new (ctx) T(forward<Args>(args)...));
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // Backend registration with the core.
 #include <gtest/gtest.h>
-#include <kvmpp/backend.hpp>
 #include <uapi/kvm_abi.h>
+#include <kvmpp/backend.hpp>
 
 #include "core_fixture.h"
 
@@ -27,8 +27,6 @@ TEST(Backend, IncompleteTableRefused) {
   EXPECT_EQ(kvm_core_set_backend(nullptr), -EINVAL);
 }
 
-TEST(Backend, NoBackendNoVm) {
-  EXPECT_EQ(kvm_core_dev_ioctl(KVM_CREATE_VM, 0), -ENODEV);
-}
+TEST(Backend, NoBackendNoVm) { EXPECT_EQ(kvm_core_dev_ioctl(KVM_CREATE_VM, 0), -ENODEV); }
 
 }  // namespace

@@ -64,14 +64,18 @@ void* operator new(size_t n) {
 }
 void* operator new[](size_t n) { return operator new(n); }
 void* operator new(size_t n, const std::nothrow_t&) noexcept { return raw_alloc(n, false, false); }
-void* operator new[](size_t n, const std::nothrow_t&) noexcept { return raw_alloc(n, false, false); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  return raw_alloc(n, false, false);
+}
 void operator delete(void* p) noexcept { raw_free(p); }
 void operator delete[](void* p) noexcept { raw_free(p); }
 void operator delete(void* p, size_t) noexcept { raw_free(p); }
 void operator delete[](void* p, size_t) noexcept { raw_free(p); }
 
 void* operator new(size_t size, kxx::Alloc ctx) noexcept { return kvmg_alloc(size, unsigned(ctx)); }
-void* operator new[](size_t size, kxx::Alloc ctx) noexcept { return kvmg_alloc(size, unsigned(ctx)); }
+void* operator new[](size_t size, kxx::Alloc ctx) noexcept {
+  return kvmg_alloc(size, unsigned(ctx));
+}
 
 extern "C" {
 
@@ -148,8 +152,10 @@ void close_fd(int fd) {
   if (it == g_files.end()) abort();
   File f = it->second;
   g_files.erase(it);
-  if (f.vcpu) kvm_core_vcpu_release(f.object);
-  else kvm_core_vm_release(f.object);
+  if (f.vcpu)
+    kvm_core_vcpu_release(f.object);
+  else
+    kvm_core_vm_release(f.object);
 }
 void close_all() {
   while (!g_files.empty()) close_fd(g_files.begin()->first);

@@ -3,11 +3,11 @@
 // file holds a reference on the VM, not on the vCPU.
 #pragma once
 
+#include <uapi/kvm_abi.h>
 #include <kvmpp/arch.hpp>
 #include <kvmpp/mutex.hpp>
 #include <kxx/result.hpp>
 #include <kxx/unique_ptr.hpp>
-#include <uapi/kvm_abi.h>
 
 namespace kvmpp {
 

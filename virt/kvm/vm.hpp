@@ -51,7 +51,7 @@ class Vm : public kxx::RefCounted<Vm> {
   // Protected by lock_:
   unsigned max_vcpu_ids_ = 0;  // 0 until set or until the first vCPU
   unsigned created_vcpus_ = 0;
-  kxx::Bitmap vcpu_ids_;  // ids in use
+  kxx::Bitmap vcpu_ids_;    // ids in use
   Vcpu** vcpus_ = nullptr;  // [arch::kMaxVcpus], in creation order
   kxx::Atomic<unsigned> online_vcpus_{0};
 };

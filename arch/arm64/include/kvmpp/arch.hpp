@@ -3,9 +3,9 @@
 // The EL2 backend does not exist yet: this is the generic core's arm64 build.
 #pragma once
 
+#include <uapi/kvm_abi.h>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
-#include <uapi/kvm_abi.h>
 
 namespace kvmpp {
 class Vm;
@@ -16,7 +16,7 @@ namespace kvmpp::arch {
 
 inline constexpr unsigned kMaxVcpus = 512;
 inline constexpr unsigned kMaxVcpuIds = kMaxVcpus;
-inline constexpr unsigned kVcpuMmapPages = 1;  // kvm_run only
+inline constexpr unsigned kVcpuMmapPages = 1;     // kvm_run only
 inline constexpr uint64_t kSupportedVmTypes = 1;  // type 0 (default IPA size)
 inline constexpr kxx::Errno kUnknownVmIoctl = kxx::Errno::kInval;
 inline constexpr kxx::Errno kUnknownVcpuIoctl = kxx::Errno::kInval;

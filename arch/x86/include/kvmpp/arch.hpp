@@ -2,9 +2,9 @@
 // What the generic core needs to know about x86 (selected by include path).
 #pragma once
 
+#include <uapi/kvm_abi.h>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
-#include <uapi/kvm_abi.h>
 
 namespace kvmpp {
 class Vm;

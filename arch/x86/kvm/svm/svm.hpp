@@ -5,8 +5,8 @@
 
 #include <glue/backend_ops.h>
 
-#include "svm_glue.h"
 #include <kxx/types.hpp>
+#include "svm_glue.h"
 
 namespace kvmpp::svm {
 

@@ -57,7 +57,8 @@ extern "C" int svm_backend_init(struct svm_params* params) {
   if (kvmg_rdmsr_safe(kMsrVmCr, &vm_cr) == 0 && (vm_cr & kVmCrSvmDis))
     return refuse("SVM disabled by firmware (VM_CR.SVMDIS)");
   // Only nested paging is implemented: without NPT there is no MMU to use.
-  if (!kvmg_x86_has(KVMG_X86_NPT)) return refuse("NPT not supported by CPU (shadow paging is not implemented)");
+  if (!kvmg_x86_has(KVMG_X86_NPT))
+    return refuse("NPT not supported by CPU (shadow paging is not implemented)");
   if (!params->npt) return refuse("npt=0 requested, but shadow paging is not implemented");
   if (params->nested) {
     kvmg_log(KVMG_LOG_WARN, "kvm_amd: nested SVM is not implemented; nested=0");

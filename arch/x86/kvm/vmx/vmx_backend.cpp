@@ -61,7 +61,8 @@ extern "C" int vmx_backend_init(struct vmx_params* params) {
   if (kvmg_rdmsr_safe(kMsrFeatureControl, &fc) || !(fc & kFeatureControlLocked) ||
       !(fc & kFeatureControlVmxOutsideSmx))
     return refuse("VMX disabled by firmware (IA32_FEATURE_CONTROL)");
-  if (!kvmg_x86_has(KVMG_X86_EPT)) return refuse("EPT not supported by CPU (shadow paging is not implemented)");
+  if (!kvmg_x86_has(KVMG_X86_EPT))
+    return refuse("EPT not supported by CPU (shadow paging is not implemented)");
   if (!params->ept) return refuse("ept=0 requested, but shadow paging is not implemented");
   if (params->nested) {
     kvmg_log(KVMG_LOG_WARN, "kvm_intel: nested VMX is not implemented; nested=0");
