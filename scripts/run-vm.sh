@@ -20,6 +20,11 @@ cp "$ROOT/scripts/vm/init" "$initrd_dir/init"
 cp "$ROOT"/scripts/vm/*.sh "$initrd_dir/jobs/"
 cp "$modules"/kvm.ko "$modules"/kvm-amd.ko "$modules"/kvm-intel.ko "$initrd_dir/modules/"
 cp -r "$BUILD"/selftests/. "$initrd_dir/tests/"
+# Modules of the test kernel itself that the tests use (msr.ko: MSR reads).
+mkdir -p "$initrd_dir/modules/host"
+for m in arch/x86/kernel/msr.ko; do
+  xz -dc "$kernel_dir"/lib/modules/*/kernel/$m.xz > "$initrd_dir/modules/host/$(basename "$m")"
+done
 chmod +x "$initrd_dir/init"
 (cd "$initrd_dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs.cpio.gz"
 

@@ -9,6 +9,7 @@ n=0 failed=0
 echo "TAP version 13"
 echo "1..$((total + 1))"
 dmesg -n 1
+for m in /modules/host/*.ko; do insmod "$m"; done
 if ! { insmod /modules/kvm.ko && insmod /modules/kvm-amd.ko; }; then
 	echo "not ok 1 load_modules"
 	dmesg | tail -20 | sed 's/^/# dmesg: /'
@@ -35,5 +36,6 @@ for t in $tests; do
 		failed=$((failed + 1))
 	fi
 done
+dmesg | grep -E "kvm" | tail -8 | sed "s/^/# dmesg: /"
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]
