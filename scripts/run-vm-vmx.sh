@@ -47,7 +47,10 @@ mkdir -p "$vmx"
 initrd_dir=$vmx/initramfs
 mkdir -p "$initrd_dir"/{bin,proc,sys,dev,tmp,modules,tests,jobs}
 cp /bin/busybox "$initrd_dir/bin/busybox"
-cp "$ROOT/scripts/vm/init" "$initrd_dir/init"
+# init's "poweroff -f" drops what is still in the serial port's transmit buffer,
+# and Bochs sends it at the emulated baud rate: let it drain first.
+sed 's/^poweroff -f/sleep 2; poweroff -f/' "$ROOT/scripts/vm/init" > "$initrd_dir/init"
+grep -q '^sleep 2; poweroff -f' "$initrd_dir/init" || die "scripts/vm/init: no poweroff line to patch"
 cp "$ROOT"/scripts/vm/*.sh "$initrd_dir/jobs/"
 cp "$modules"/kvm.ko "$modules"/kvm-intel.ko "$initrd_dir/modules/"
 [ -f "$modules/kvm-amd.ko" ] && cp "$modules/kvm-amd.ko" "$initrd_dir/modules/"

@@ -36,6 +36,9 @@ long kvmg_alloc_outstanding(void);
 int kvmg_copy_from_user(void *dst, uint64_t user_src, size_t n);
 int kvmg_copy_to_user(uint64_t user_dst, const void *src, size_t n);
 
+/* Whether [addr, addr + size) is a valid user-space range (access_ok). */
+bool kvmg_user_range_ok(uint64_t addr, uint64_t size);
+
 /* ---- locks ----------------------------------------------------------- */
 /* Opaque storage for a kernel mutex; the glue checks the size at build time. */
 struct kvmg_mutex {
@@ -45,6 +48,16 @@ void kvmg_mutex_init(struct kvmg_mutex *m);
 void kvmg_mutex_lock(struct kvmg_mutex *m);
 void kvmg_mutex_unlock(struct kvmg_mutex *m);
 void kvmg_mutex_destroy(struct kvmg_mutex *m);
+
+/* Opaque storage for a kernel rw_semaphore (sleeping reader/writer lock). */
+struct kvmg_rwsem {
+	unsigned char opaque[128] __attribute__((aligned(8)));
+};
+void kvmg_rwsem_init(struct kvmg_rwsem *s);
+void kvmg_rwsem_down_read(struct kvmg_rwsem *s);
+void kvmg_rwsem_up_read(struct kvmg_rwsem *s);
+void kvmg_rwsem_down_write(struct kvmg_rwsem *s);
+void kvmg_rwsem_up_write(struct kvmg_rwsem *s);
 
 /* ---- processes and CPUs ---------------------------------------------- */
 /* The calling task's address space, pinned (mmgrab) until kvmg_mm_drop. */

@@ -30,4 +30,41 @@ class [[nodiscard]] MutexLock {
   Mutex& m_;
 };
 
+// A sleeping reader/writer lock and its scoped guards.
+class RwSem {
+ public:
+  RwSem() { kvmg_rwsem_init(&s_); }
+  RwSem(const RwSem&) = delete;
+  RwSem& operator=(const RwSem&) = delete;
+  void lock_read() { kvmg_rwsem_down_read(&s_); }
+  void unlock_read() { kvmg_rwsem_up_read(&s_); }
+  void lock_write() { kvmg_rwsem_down_write(&s_); }
+  void unlock_write() { kvmg_rwsem_up_write(&s_); }
+
+ private:
+  kvmg_rwsem s_;
+};
+
+class [[nodiscard]] ReadLock {
+ public:
+  explicit ReadLock(RwSem& s) : s_(s) { s_.lock_read(); }
+  ~ReadLock() { s_.unlock_read(); }
+  ReadLock(const ReadLock&) = delete;
+  ReadLock& operator=(const ReadLock&) = delete;
+
+ private:
+  RwSem& s_;
+};
+
+class [[nodiscard]] WriteLock {
+ public:
+  explicit WriteLock(RwSem& s) : s_(s) { s_.lock_write(); }
+  ~WriteLock() { s_.unlock_write(); }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+
+ private:
+  RwSem& s_;
+};
+
 }  // namespace kvmpp

@@ -116,6 +116,67 @@ struct kvm_run {
 	} s;
 };
 
+/* Guest memory (KVM_SET_USER_MEMORY_REGION, KVM_SET_USER_MEMORY_REGION2). */
+#define KVM_MEM_LOG_DIRTY_PAGES (1U << 0)
+#define KVM_MEM_READONLY (1U << 1)
+#define KVM_MEM_GUEST_MEMFD (1U << 2)
+
+struct kvm_userspace_memory_region {
+	uint32_t slot; /* address space << 16 | slot id */
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size; /* bytes; 0 deletes the slot */
+	uint64_t userspace_addr;
+};
+
+struct kvm_userspace_memory_region2 {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+	uint64_t guest_memfd_offset;
+	uint32_t guest_memfd;
+	uint32_t pad1;
+	uint64_t pad2[14];
+};
+
+/* x86 register state (KVM_GET/SET_REGS, KVM_GET/SET_SREGS). */
+struct kvm_regs {
+	uint64_t rax, rbx, rcx, rdx;
+	uint64_t rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11;
+	uint64_t r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+
+struct kvm_segment {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t selector;
+	uint8_t type;
+	uint8_t present, dpl, db, s, l, g, avl;
+	uint8_t unusable;
+	uint8_t padding;
+};
+
+struct kvm_dtable {
+	uint64_t base;
+	uint16_t limit;
+	uint16_t padding[3];
+};
+
+#define KVM_NR_INTERRUPTS 256
+struct kvm_sregs {
+	struct kvm_segment cs, ds, es, fs, gs, ss;
+	struct kvm_segment tr, ldt;
+	struct kvm_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8;
+	uint64_t efer;
+	uint64_t apic_base;
+	uint64_t interrupt_bitmap[(KVM_NR_INTERRUPTS + 63) / 64];
+};
+
 /* Multiprocessing state (KVM_GET_MP_STATE / KVM_SET_MP_STATE). */
 #define KVM_MP_STATE_RUNNABLE 0
 #define KVM_MP_STATE_UNINITIALIZED 1
@@ -136,12 +197,17 @@ struct kvm_enable_cap {
 };
 
 /* Capabilities (KVM_CHECK_EXTENSION). */
+#define KVM_CAP_USER_MEMORY 3
 #define KVM_CAP_NR_VCPUS 9
+#define KVM_CAP_NR_MEMSLOTS 10
 #define KVM_CAP_MP_STATE 14
 #define KVM_CAP_MAX_VCPUS 66
+#define KVM_CAP_READONLY_MEM 81
 #define KVM_CAP_ENABLE_CAP_VM 98
+#define KVM_CAP_MULTI_ADDRESS_SPACE 118
 #define KVM_CAP_CHECK_EXTENSION_VM 105
 #define KVM_CAP_MAX_VCPU_ID 128
+#define KVM_CAP_USER_MEMORY2 231
 #define KVM_CAP_VM_TYPES 235
 
 /* ioctls on /dev/kvm */
@@ -151,9 +217,15 @@ struct kvm_enable_cap {
 #define KVM_GET_VCPU_MMAP_SIZE KVM_IO_(0x04)
 /* ioctls on VM fds */
 #define KVM_CREATE_VCPU KVM_IO_(0x41)
+#define KVM_SET_USER_MEMORY_REGION KVM_IOW_(0x46, struct kvm_userspace_memory_region)
+#define KVM_SET_USER_MEMORY_REGION2 KVM_IOW_(0x49, struct kvm_userspace_memory_region2)
 #define KVM_ENABLE_CAP KVM_IOW_(0xa3, struct kvm_enable_cap)
 /* ioctls on vCPU fds */
 #define KVM_RUN KVM_IO_(0x80)
+#define KVM_GET_REGS KVM_IOR_(0x81, struct kvm_regs)
+#define KVM_SET_REGS KVM_IOW_(0x82, struct kvm_regs)
+#define KVM_GET_SREGS KVM_IOR_(0x83, struct kvm_sregs)
+#define KVM_SET_SREGS KVM_IOW_(0x84, struct kvm_sregs)
 #define KVM_GET_MP_STATE KVM_IOR_(0x98, struct kvm_mp_state)
 #define KVM_SET_MP_STATE KVM_IOW_(0x99, struct kvm_mp_state)
 
@@ -170,6 +242,14 @@ KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_run, kvm_valid_regs) == 288, "kvm_r
 KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_run, s) == 304, "kvm_run");
 KVM_ABI_ASSERT(sizeof(struct kvm_run) == 2352, "kvm_run");
 KVM_ABI_ASSERT(sizeof(struct kvm_enable_cap) == 104, "kvm_enable_cap");
+KVM_ABI_ASSERT(sizeof(struct kvm_userspace_memory_region) == 32, "memory region");
+KVM_ABI_ASSERT(sizeof(struct kvm_userspace_memory_region2) == 160, "memory region2");
+KVM_ABI_ASSERT(sizeof(struct kvm_regs) == 144, "kvm_regs");
+KVM_ABI_ASSERT(sizeof(struct kvm_segment) == 24, "kvm_segment");
+KVM_ABI_ASSERT(sizeof(struct kvm_sregs) == 312, "kvm_sregs");
+KVM_ABI_ASSERT(KVM_SET_USER_MEMORY_REGION == 0x4020ae46, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_USER_MEMORY_REGION2 == 0x40a0ae49, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_SREGS == 0x8138ae83, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_CREATE_VCPU == 0xae41, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_MP_STATE == 0x8004ae98, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_ENABLE_CAP == 0x4068aea3, "ioctl encoding");

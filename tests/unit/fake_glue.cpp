@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <shared_mutex>
 #include <new>
 #include <utility>
 
@@ -101,6 +102,26 @@ int kvmg_copy_to_user(uint64_t dst, const void* src, size_t n) {
   if (dst < fake::kBadUserLimit) return -EFAULT;
   memcpy(reinterpret_cast<void*>(dst), src, n);
   return 0;
+}
+
+bool kvmg_user_range_ok(uint64_t addr, uint64_t size) {
+  constexpr uint64_t kTaskSizeMax = 0x7ffffffff000ULL;  // x86-64, 4-level paging
+  return addr <= kTaskSizeMax && size <= kTaskSizeMax - addr;
+}
+
+static_assert(sizeof(std::shared_mutex) <= sizeof(kvmg_rwsem));
+void kvmg_rwsem_init(struct kvmg_rwsem* s) { new (s->opaque) std::shared_mutex; }
+void kvmg_rwsem_down_read(struct kvmg_rwsem* s) {
+  reinterpret_cast<std::shared_mutex*>(s->opaque)->lock_shared();
+}
+void kvmg_rwsem_up_read(struct kvmg_rwsem* s) {
+  reinterpret_cast<std::shared_mutex*>(s->opaque)->unlock_shared();
+}
+void kvmg_rwsem_down_write(struct kvmg_rwsem* s) {
+  reinterpret_cast<std::shared_mutex*>(s->opaque)->lock();
+}
+void kvmg_rwsem_up_write(struct kvmg_rwsem* s) {
+  reinterpret_cast<std::shared_mutex*>(s->opaque)->unlock();
 }
 
 static_assert(sizeof(std::mutex) <= sizeof(kvmg_mutex));

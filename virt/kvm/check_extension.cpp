@@ -13,6 +13,11 @@ long check_extension(const Vm* vm, long cap) {
   switch (cap) {
     case KVM_CAP_CHECK_EXTENSION_VM: return 1;
     case KVM_CAP_ENABLE_CAP_VM: return 1;
+    case KVM_CAP_USER_MEMORY: return 1;
+    case KVM_CAP_USER_MEMORY2: return 1;
+    case KVM_CAP_READONLY_MEM: return 1;
+    case KVM_CAP_NR_MEMSLOTS: return Memslots::kMaxSlots;
+    case KVM_CAP_MULTI_ADDRESS_SPACE: return Memslots::kAddressSpaces;
     case KVM_CAP_NR_VCPUS: return kxx::min(kvmg_num_online_cpus(), arch::kMaxVcpus);
     case KVM_CAP_MAX_VCPUS: return arch::kMaxVcpus;
     case KVM_CAP_MAX_VCPU_ID: return arch::kMaxVcpuIds;

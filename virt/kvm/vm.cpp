@@ -61,6 +61,16 @@ kxx::Status Vm::set_max_vcpu_ids(uint64_t n) {
   return kxx::OkStatus();
 }
 
+kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req, bool v2) {
+  WriteLock guard(slots_lock_);
+  auto change = TRY(memslots_.plan(req, v2));
+  TRY_STATUS(memslots_.apply(change));
+  // With the lock held for writing no fault is in flight: once the arch
+  // layer has dropped its mappings of the old range, no vCPU can reach it.
+  arch::memslot_changed(*this, change);
+  return kxx::OkStatus();
+}
+
 Vcpu* Vm::vcpu_at(unsigned index) const {
   return index < online_vcpus_.load() ? vcpus_[index] : nullptr;
 }

@@ -13,6 +13,8 @@
 #include <kxx/ref_ptr.hpp>
 #include <kxx/result.hpp>
 
+#include "memslot.hpp"
+
 namespace kvmpp {
 
 class Vcpu;
@@ -35,6 +37,12 @@ class Vm : public kxx::RefCounted<Vm> {
   kxx::Status set_max_vcpu_ids(uint64_t n);
   unsigned max_vcpu_ids() const;
 
+  // KVM_SET_USER_MEMORY_REGION(2).
+  kxx::Status set_memory_region(const kvm_userspace_memory_region2& req, bool v2);
+  // Guest memory layout. Hold slots_lock() for reading while using it.
+  RwSem& slots_lock() { return slots_lock_; }
+  const Memslots& memslots() const { return memslots_; }
+
   unsigned online_vcpus() const { return online_vcpus_.load(); }
   Vcpu* vcpu_at(unsigned index) const;
   const BackendOps& backend() const { return *backend_; }
@@ -54,6 +62,9 @@ class Vm : public kxx::RefCounted<Vm> {
   kxx::Bitmap vcpu_ids_;    // ids in use
   Vcpu** vcpus_ = nullptr;  // [arch::kMaxVcpus], in creation order
   kxx::Atomic<unsigned> online_vcpus_{0};
+  // Guest memory: changed with slots_lock_ held for writing.
+  RwSem slots_lock_;
+  Memslots memslots_;
 };
 
 }  // namespace kvmpp

@@ -17,6 +17,23 @@ kxx::Status enable_cap(Vm& vm, unsigned long uarg) {
   return arch::vm_enable_cap(vm, cap);
 }
 
+// v1 is the v2 layout's prefix; the extra v2 fields stay zero.
+kxx::Status set_memory_region(Vm& vm, unsigned long uarg) {
+  kvm_userspace_memory_region2 req{};
+  auto v1 = TRY(copy_from_user<kvm_userspace_memory_region>(uarg));
+  req.slot = v1.slot;
+  req.flags = v1.flags;
+  req.guest_phys_addr = v1.guest_phys_addr;
+  req.memory_size = v1.memory_size;
+  req.userspace_addr = v1.userspace_addr;
+  return vm.set_memory_region(req, false);
+}
+
+kxx::Status set_memory_region2(Vm& vm, unsigned long uarg) {
+  auto req = TRY(copy_from_user<kvm_userspace_memory_region2>(uarg));
+  return vm.set_memory_region(req, true);
+}
+
 }  // namespace
 
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
@@ -25,6 +42,8 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_CREATE_VCPU: return to_ret(create_vcpu(vm, arg));
     case KVM_CHECK_EXTENSION: return check_extension(&vm, long(arg));
     case KVM_ENABLE_CAP: return to_ret(enable_cap(vm, arg));
+    case KVM_SET_USER_MEMORY_REGION: return to_ret(set_memory_region(vm, arg));
+    case KVM_SET_USER_MEMORY_REGION2: return to_ret(set_memory_region2(vm, arg));
     default: return arch::vm_ioctl(vm, cmd, arg);
   }
 }

@@ -5,6 +5,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/smp.h>
@@ -23,6 +24,45 @@ int kvmg_copy_to_user(uint64_t user_dst, const void *src, size_t n)
 	return copy_to_user(u64_to_user_ptr(user_dst), src, n) ? -EFAULT : 0;
 }
 EXPORT_SYMBOL_GPL(kvmg_copy_to_user);
+
+bool kvmg_user_range_ok(uint64_t addr, uint64_t size)
+{
+	return access_ok(u64_to_user_ptr(addr), size);
+}
+EXPORT_SYMBOL_GPL(kvmg_user_range_ok);
+
+static_assert(sizeof(struct rw_semaphore) <= sizeof(struct kvmg_rwsem));
+static_assert(__alignof__(struct rw_semaphore) <= __alignof__(struct kvmg_rwsem));
+
+void kvmg_rwsem_init(struct kvmg_rwsem *s)
+{
+	init_rwsem((struct rw_semaphore *)s);
+}
+EXPORT_SYMBOL_GPL(kvmg_rwsem_init);
+
+void kvmg_rwsem_down_read(struct kvmg_rwsem *s)
+{
+	down_read((struct rw_semaphore *)s);
+}
+EXPORT_SYMBOL_GPL(kvmg_rwsem_down_read);
+
+void kvmg_rwsem_up_read(struct kvmg_rwsem *s)
+{
+	up_read((struct rw_semaphore *)s);
+}
+EXPORT_SYMBOL_GPL(kvmg_rwsem_up_read);
+
+void kvmg_rwsem_down_write(struct kvmg_rwsem *s)
+{
+	down_write((struct rw_semaphore *)s);
+}
+EXPORT_SYMBOL_GPL(kvmg_rwsem_down_write);
+
+void kvmg_rwsem_up_write(struct kvmg_rwsem *s)
+{
+	up_write((struct rw_semaphore *)s);
+}
+EXPORT_SYMBOL_GPL(kvmg_rwsem_up_write);
 
 static_assert(sizeof(struct mutex) <= sizeof(struct kvmg_mutex));
 static_assert(__alignof__(struct mutex) <= __alignof__(struct kvmg_mutex));

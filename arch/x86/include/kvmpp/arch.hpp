@@ -9,6 +9,7 @@
 namespace kvmpp {
 class Vm;
 class Vcpu;
+struct MemslotChange;
 }  // namespace kvmpp
 
 namespace kvmpp::arch {
@@ -36,5 +37,8 @@ long check_extension(const Vm* vm, long cap);
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg);
 long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg);
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap);
+// A memory slot was deleted, moved or changed (slots lock held for writing):
+// drop every guest mapping of the old range.
+void memslot_changed(Vm& vm, const MemslotChange& change);
 
 }  // namespace kvmpp::arch

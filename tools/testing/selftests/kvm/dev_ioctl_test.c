@@ -25,7 +25,8 @@ static void test_check_extension(void)
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID), 4 * 4096);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES), 1 << KVM_X86_DEFAULT_VM);
 	/* Not implemented yet: must not be advertised. */
-	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, 3 /* KVM_CAP_USER_MEMORY */), 0);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS), 32764);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, 0 /* KVM_CAP_IRQCHIP */), 0);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, 136 /* KVM_CAP_IMMEDIATE_EXIT */), 0);
 	/* Unknown and out-of-range capabilities answer 0, not an error. */
