@@ -30,6 +30,13 @@ struct kvm_backend_ops {
 	 */
 	void *(*vcpu_create)(unsigned int vcpu_id);
 	void (*vcpu_free)(void *backend_vcpu);
+	/*
+	 * Enter the guest once and describe why it stopped. @arch_run is the
+	 * architecture's run block (x86: struct x86_run in kvmpp/x86_state.h).
+	 * Called with preemption and interrupts disabled, on the CPU that
+	 * runs the guest. Returns 0, or -errno when the backend itself failed.
+	 */
+	int (*vcpu_run)(void *backend_vcpu, void *arch_run);
 };
 
 #ifdef __cplusplus

@@ -29,6 +29,15 @@ void kvm_core_vcpu_release(void *vcpu);
 /* The kernel address of page @pgoff of a vCPU's mmap area, or NULL. */
 void *kvm_core_vcpu_mmap_page(void *vcpu, unsigned long pgoff);
 
+/*
+ * The VMM's address space is changing ([start, end) of user addresses):
+ * drop every guest mapping of it until invalidate_end. May be called in
+ * atomic context; must not sleep. release: the address space is going away.
+ */
+void kvm_core_mmu_invalidate_start(void *owner, uint64_t start, uint64_t end);
+void kvm_core_mmu_invalidate_end(void *owner, uint64_t start, uint64_t end);
+void kvm_core_mmu_release(void *owner);
+
 /* Backend registration (C++ side of it): 0 or -EBUSY. */
 int kvm_core_set_backend(const struct kvm_backend_ops *ops);
 void kvm_core_clear_backend(const struct kvm_backend_ops *ops);

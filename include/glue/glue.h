@@ -27,7 +27,12 @@ void kvmg_free(void *p);
 /* One zeroed, page-aligned, physically contiguous page (sleeping). */
 void *kvmg_page_alloc(void);
 void kvmg_page_free(void *va);
+/* 2^order zeroed, physically contiguous pages (sleeping). */
+void *kvmg_pages_alloc(unsigned int order);
+void kvmg_pages_free(void *va, unsigned int order);
 uint64_t kvmg_virt_to_phys(const void *va);
+/* Kernel address of a page that kvmg_page_alloc returned (by its physical address). */
+void *kvmg_phys_to_virt(uint64_t pa);
 /* Outstanding allocations made through this API (leak accounting). */
 long kvmg_alloc_outstanding(void);
 
@@ -59,6 +64,14 @@ void kvmg_rwsem_up_read(struct kvmg_rwsem *s);
 void kvmg_rwsem_down_write(struct kvmg_rwsem *s);
 void kvmg_rwsem_up_write(struct kvmg_rwsem *s);
 
+/* Opaque storage for a kernel spinlock (no sleeping while held). */
+struct kvmg_spinlock {
+	unsigned char opaque[64] __attribute__((aligned(8)));
+};
+void kvmg_spin_init(struct kvmg_spinlock *l);
+void kvmg_spin_lock(struct kvmg_spinlock *l);
+void kvmg_spin_unlock(struct kvmg_spinlock *l);
+
 /* ---- processes and CPUs ---------------------------------------------- */
 /* The calling task's address space, pinned (mmgrab) until kvmg_mm_drop. */
 void *kvmg_mm_grab_current(void);
@@ -68,6 +81,35 @@ const void *kvmg_current_mm(void);
 unsigned int kvmg_num_online_cpus(void);
 unsigned int kvmg_nr_cpu_ids(void);
 unsigned int kvmg_this_cpu(void); /* caller has preemption disabled */
+bool kvmg_signal_pending(void);
+bool kvmg_need_resched(void);
+void kvmg_cond_resched(void);
+void kvmg_preempt_disable(void);
+void kvmg_preempt_enable(void);
+void kvmg_irq_disable(void);
+void kvmg_irq_enable(void);
+/* Interrupt @cpu and wait until it has taken the interrupt: a CPU that was
+ * running a guest has left guest mode when this returns. */
+void kvmg_kick_cpu_wait(unsigned int cpu);
+
+/* ---- the VMM's memory --------------------------------------------------- */
+/*
+ * Get the page backing user address @hva in the calling process, faulting it
+ * in (breaking copy-on-write when @write). Returns 0 with its physical
+ * address and a reference (*page, dropped with kvmg_put_page), or -EFAULT.
+ */
+int kvmg_get_user_page(uint64_t hva, bool write, uint64_t *pa, void **page);
+void kvmg_put_page(void *page);
+/* Kernel address of a page returned by kvmg_get_user_page (for copies). */
+void *kvmg_page_address(void *page);
+
+/*
+ * MMU notifier on the calling process's address space. The glue calls
+ * kvm_core_mmu_invalidate_start/end and kvm_core_mmu_release (glue/core.h)
+ * with @owner. Register returns a handle or NULL.
+ */
+void *kvmg_mmu_notifier_register(void *owner);
+void kvmg_mmu_notifier_unregister(void *handle);
 
 /* ---- file descriptors ------------------------------------------------ */
 /* Install an fd for a VM or vCPU object. On success the file owns one

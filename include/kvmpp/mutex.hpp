@@ -30,6 +30,30 @@ class [[nodiscard]] MutexLock {
   Mutex& m_;
 };
 
+// A spinlock: nothing that sleeps may run while it is held.
+class Spinlock {
+ public:
+  Spinlock() { kvmg_spin_init(&l_); }
+  Spinlock(const Spinlock&) = delete;
+  Spinlock& operator=(const Spinlock&) = delete;
+  void lock() { kvmg_spin_lock(&l_); }
+  void unlock() { kvmg_spin_unlock(&l_); }
+
+ private:
+  kvmg_spinlock l_;
+};
+
+class [[nodiscard]] SpinLockGuard {
+ public:
+  explicit SpinLockGuard(Spinlock& l) : l_(l) { l_.lock(); }
+  ~SpinLockGuard() { l_.unlock(); }
+  SpinLockGuard(const SpinLockGuard&) = delete;
+  SpinLockGuard& operator=(const SpinLockGuard&) = delete;
+
+ private:
+  Spinlock& l_;
+};
+
 // A sleeping reader/writer lock and its scoped guards.
 class RwSem {
  public:

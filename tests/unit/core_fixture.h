@@ -24,7 +24,9 @@ inline void vcpu_free(void* p) {
 }
 inline int cpu_enable(unsigned int) { return 0; }
 inline void cpu_disable(unsigned int) {}
-inline constexpr kvm_backend_ops kOps = {"fake", cpu_enable, cpu_disable, vcpu_create, vcpu_free};
+inline int vcpu_run(void*, void*) { return -EIO; }
+inline constexpr kvm_backend_ops kOps = {"fake",      cpu_enable, cpu_disable,
+                                         vcpu_create, vcpu_free,  vcpu_run};
 }  // namespace fake_backend
 
 class CoreTest : public ::testing::Test {

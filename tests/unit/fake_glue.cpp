@@ -14,8 +14,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <shared_mutex>
 #include <new>
+#include <shared_mutex>
 #include <utility>
 
 namespace {
@@ -44,9 +44,29 @@ void* raw_alloc(size_t size, bool counted, bool zero) {
   return h + 1;
 }
 
+// Pages are page-aligned like the kernel's: the header sits just before.
+constexpr uint64_t kPageMagic = 0x6b766d70705f7067ULL;
+void* raw_page_alloc() {
+  void* base = nullptr;
+  if (posix_memalign(&base, 4096, 2 * 4096)) return nullptr;
+  memset(base, 0, 2 * 4096);
+  auto* page = static_cast<char*>(base) + 4096;
+  Header* h = reinterpret_cast<Header*>(page) - 1;
+  h->magic = kPageMagic;
+  h->counted = 1;
+  g_outstanding++;
+  return page;
+}
+
 void raw_free(void* p) {
   if (!p) return;
   Header* h = static_cast<Header*>(p) - 1;
+  if (h->magic == kPageMagic) {
+    h->magic = 0;
+    g_outstanding--;
+    free(static_cast<char*>(p) - 4096);
+    return;
+  }
   if (h->magic != kMagic) abort();
   if (h->counted) g_outstanding--;
   h->magic = 0;
@@ -87,10 +107,12 @@ void* kvmg_alloc(size_t size, unsigned int flags) {
 void kvmg_free(void* p) { raw_free(p); }
 void* kvmg_page_alloc(void) {
   if (should_fail()) return nullptr;
-  return raw_alloc(KVMG_PAGE_SIZE, true, true);
+  return raw_page_alloc();
 }
 void kvmg_page_free(void* va) { raw_free(va); }
+// "Physical" addresses are the user-space addresses themselves.
 uint64_t kvmg_virt_to_phys(const void* va) { return reinterpret_cast<uint64_t>(va); }
+void* kvmg_phys_to_virt(uint64_t pa) { return reinterpret_cast<void*>(pa); }
 long kvmg_alloc_outstanding(void) { return g_outstanding; }
 
 int kvmg_copy_from_user(void* dst, uint64_t src, size_t n) {
@@ -124,6 +146,13 @@ void kvmg_rwsem_up_write(struct kvmg_rwsem* s) {
   reinterpret_cast<std::shared_mutex*>(s->opaque)->unlock();
 }
 
+static_assert(sizeof(std::mutex) <= sizeof(kvmg_spinlock));
+void kvmg_spin_init(struct kvmg_spinlock* l) { new (l->opaque) std::mutex; }
+void kvmg_spin_lock(struct kvmg_spinlock* l) { reinterpret_cast<std::mutex*>(l->opaque)->lock(); }
+void kvmg_spin_unlock(struct kvmg_spinlock* l) {
+  reinterpret_cast<std::mutex*>(l->opaque)->unlock();
+}
+
 static_assert(sizeof(std::mutex) <= sizeof(kvmg_mutex));
 void kvmg_mutex_init(struct kvmg_mutex* m) { new (m->opaque) std::mutex; }
 void kvmg_mutex_lock(struct kvmg_mutex* m) { reinterpret_cast<std::mutex*>(m->opaque)->lock(); }
@@ -135,10 +164,44 @@ void kvmg_mutex_destroy(struct kvmg_mutex* m) {
 
 void* kvmg_mm_grab_current(void) { return const_cast<void*>(g_mm); }
 void kvmg_mm_drop(void*) {}
+void* kvmg_pages_alloc(unsigned int order) {
+  if (order != 0) abort();  // only single pages are needed in user space
+  return kvmg_page_alloc();
+}
+void kvmg_pages_free(void* va, unsigned int) { kvmg_page_free(va); }
 const void* kvmg_current_mm(void) { return g_mm; }
 unsigned int kvmg_num_online_cpus(void) { return 2; }
 unsigned int kvmg_nr_cpu_ids(void) { return 2; }
 unsigned int kvmg_this_cpu(void) { return 0; }
+bool kvmg_signal_pending(void) { return false; }
+bool kvmg_need_resched(void) { return false; }
+void kvmg_cond_resched(void) {}
+void kvmg_preempt_disable(void) {}
+void kvmg_preempt_enable(void) {}
+void kvmg_irq_disable(void) {}
+void kvmg_irq_enable(void) {}
+void kvmg_kick_cpu_wait(unsigned int) {}
+
+// The VMM's memory is this process's memory: "physical" = virtual address.
+int kvmg_get_user_page(uint64_t hva, bool, uint64_t* pa, void** page) {
+  if (hva < fake::kBadUserLimit) return -EFAULT;
+  *pa = hva & ~uint64_t(4095);
+  *page = reinterpret_cast<void*>(*pa);
+  return 0;
+}
+void kvmg_put_page(void*) {}
+void* kvmg_page_address(void* page) { return page; }
+void* kvmg_mmu_notifier_register(void* owner) { return owner; }
+void kvmg_mmu_notifier_unregister(void*) {}
+
+unsigned int kvmg_x86_host_paging_levels(void) { return 4; }
+uint64_t kvmg_x86_host_xcr0(void) { return 7; }
+void* kvmg_fpu_alloc(void) { return kvmg_alloc(64, KVMG_ALLOC_ZERO); }
+void kvmg_fpu_free(void* fpu) { kvmg_free(fpu); }
+void kvmg_fpu_load_guest(void*) {}
+void kvmg_fpu_put_guest(void*) {}
+void kvmg_fpu_prepare_entry(void) {}
+void kvmg_x86_restore_host_debugregs(void) {}
 
 static int new_fd(bool vcpu, void* object) {
   if (g_fail_fd) return -std::exchange(g_fail_fd, 0);

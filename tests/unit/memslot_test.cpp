@@ -49,10 +49,10 @@ TEST_F(MemslotTest, Alignment) {
 TEST_F(MemslotTest, Limits) {
   EXPECT_EQ(set(32763, 0, 0x1000, kHva), 0);
   EXPECT_EQ(set(32764, 0x1000, 0x1000, kHva), -EINVAL);
-  EXPECT_EQ(set(1u << 16, 0x1000, 0x1000, kHva), -EINVAL);  // address space 1
-  EXPECT_EQ(set(1, ~0ULL & ~0xfffULL, 0x2000, kHva), -EINVAL);  // gpa wraps
+  EXPECT_EQ(set(1u << 16, 0x1000, 0x1000, kHva), -EINVAL);            // address space 1
+  EXPECT_EQ(set(1, ~0ULL & ~0xfffULL, 0x2000, kHva), -EINVAL);        // gpa wraps
   EXPECT_EQ(set(1, 0x1000, 0x1000, 0xffff800000000000ULL), -EINVAL);  // kernel address
-  EXPECT_EQ(set(1, 0x1000, 1ULL << 44, 0x1000), -EINVAL);  // over 2^31 - 1 pages
+  EXPECT_EQ(set(1, 0x1000, 1ULL << 44, 0x1000), -EINVAL);             // over 2^31 - 1 pages
 }
 
 TEST_F(MemslotTest, FlagsNotImplementedAreRejected) {
@@ -66,14 +66,14 @@ TEST_F(MemslotTest, Overlap) {
   EXPECT_EQ(set(1, 0x18000, 0x10000, kHva), -EEXIST);
   EXPECT_EQ(set(1, 0x8000, 0x10000, kHva), -EEXIST);
   EXPECT_EQ(set(1, 0x0, 0x40000, kHva), -EEXIST);
-  EXPECT_EQ(set(1, 0x20000, 0x10000, kHva), 0);  // adjacent is fine
+  EXPECT_EQ(set(1, 0x20000, 0x10000, kHva), 0);       // adjacent is fine
   EXPECT_EQ(set(1, 0x8000, 0x10000, kHva), -EEXIST);  // moving onto slot 0
 }
 
 TEST_F(MemslotTest, ModifyRules) {
   EXPECT_EQ(set(0, 0, 0x10000, kHva), 0);
-  EXPECT_EQ(set(0, 0, 0x20000, kHva), -EINVAL);             // resize
-  EXPECT_EQ(set(0, 0, 0x10000, kHva + 0x10000), -EINVAL);   // new backing
+  EXPECT_EQ(set(0, 0, 0x20000, kHva), -EINVAL);            // resize
+  EXPECT_EQ(set(0, 0, 0x10000, kHva + 0x10000), -EINVAL);  // new backing
   EXPECT_EQ(set(0, 0, 0x10000, kHva, KVM_MEM_READONLY), -EINVAL);
 }
 

@@ -34,6 +34,16 @@ void* kvm_core_vcpu_mmap_page(void* vcpu, unsigned long pgoff) {
   return static_cast<Vcpu*>(vcpu)->mmap_page(pgoff);
 }
 
+void kvm_core_mmu_invalidate_start(void* vm, uint64_t start, uint64_t end) {
+  static_cast<Vm*>(vm)->mmu_invalidate_start(start, end);
+}
+
+void kvm_core_mmu_invalidate_end(void* vm, uint64_t start, uint64_t end) {
+  static_cast<Vm*>(vm)->mmu_invalidate_end(start, end);
+}
+
+void kvm_core_mmu_release(void* vm) { static_cast<Vm*>(vm)->mmu_release(); }
+
 int kvm_core_set_backend(const struct kvm_backend_ops* ops) {
   return int(kvmpp::set_backend(ops).to_ret());
 }

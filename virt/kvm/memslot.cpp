@@ -14,8 +14,10 @@ unsigned Memslots::lower_bound(uint64_t gfn) const {
   unsigned lo = 0, hi = count_;
   while (lo < hi) {
     unsigned mid = lo + (hi - lo) / 2;
-    if (slots_[mid].end_gfn() <= gfn) lo = mid + 1;
-    else hi = mid;
+    if (slots_[mid].end_gfn() <= gfn)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -111,15 +113,14 @@ void Memslots::insert_sorted(const Memslot& s) {
   count_++;
 }
 
-kxx::Status Memslots::apply(const MemslotChange& c) {
+kxx::Status Memslots::prepare(const MemslotChange& c) {
+  return c.kind == MemslotChange::kCreate ? reserve(count_ + 1) : kxx::OkStatus();
+}
+
+void Memslots::commit(const MemslotChange& c) {
   switch (c.kind) {
-    case MemslotChange::kCreate:
-      TRY_STATUS(reserve(count_ + 1));
-      insert_sorted(c.new_slot);
-      break;
-    case MemslotChange::kDelete:
-      erase_at(unsigned(find_id(c.old_slot.id) - slots_));
-      break;
+    case MemslotChange::kCreate: insert_sorted(c.new_slot); break;
+    case MemslotChange::kDelete: erase_at(unsigned(find_id(c.old_slot.id) - slots_)); break;
     case MemslotChange::kMove:
       erase_at(unsigned(find_id(c.old_slot.id) - slots_));
       insert_sorted(c.new_slot);
@@ -127,10 +128,8 @@ kxx::Status Memslots::apply(const MemslotChange& c) {
     case MemslotChange::kFlagsOnly:
       const_cast<Memslot*>(find_id(c.old_slot.id))->flags = c.new_slot.flags;
       break;
-    case MemslotChange::kNone:
-      break;
+    case MemslotChange::kNone: break;
   }
-  return kxx::OkStatus();
 }
 
 }  // namespace kvmpp

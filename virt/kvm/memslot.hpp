@@ -6,9 +6,9 @@
 // the VM's slots lock held for writing; readers hold it for reading.
 #pragma once
 
+#include <uapi/kvm_abi.h>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
-#include <uapi/kvm_abi.h>
 
 namespace kvmpp {
 
@@ -50,8 +50,16 @@ class Memslots {
 
   // Validate a request (ABI rules, overlap) and say what it would change.
   kxx::Result<MemslotChange> plan(const kvm_userspace_memory_region2& req, bool v2) const;
-  // Apply a planned change; fails only when out of memory (nothing changed).
-  kxx::Status apply(const MemslotChange& change);
+  // Make room for a planned change (may sleep; fails only when out of
+  // memory, changing nothing), then commit it (never fails, never sleeps:
+  // safe under a spinlock).
+  kxx::Status prepare(const MemslotChange& change);
+  void commit(const MemslotChange& change);
+  kxx::Status apply(const MemslotChange& change) {
+    TRY_STATUS(prepare(change));
+    commit(change);
+    return kxx::OkStatus();
+  }
 
   const Memslot* find_gfn(uint64_t gfn) const;
   const Memslot* find_id(uint16_t id) const;

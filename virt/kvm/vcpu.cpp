@@ -16,12 +16,21 @@ kxx::Result<kxx::UniquePtr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
   }
   vcpu->backend_vcpu_ = vm.backend().vcpu_create(id);
   if (!vcpu->backend_vcpu_) return kxx::Errno::kNoMem;
+  TRY_STATUS(arch::vcpu_init(*vcpu));
+  vcpu->arch_initialized_ = true;
   return vcpu;
 }
 
 Vcpu::~Vcpu() {
+  if (arch_initialized_) arch::vcpu_destroy(*this);
   if (backend_vcpu_) vm_.backend().vcpu_free(backend_vcpu_);
   for (void* page : pages_) kvmg_page_free(page);
+}
+
+void Vcpu::kick() {
+  // Pairs with enter_guest_mode(): either the vCPU sees the request before
+  // it enters, or we see it in guest mode and interrupt it.
+  if (in_guest_.load_seq_cst()) kvmg_kick_cpu_wait(cpu_);
 }
 
 void* Vcpu::mmap_page(unsigned long pgoff) const {

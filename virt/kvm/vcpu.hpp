@@ -6,6 +6,7 @@
 #include <uapi/kvm_abi.h>
 #include <kvmpp/arch.hpp>
 #include <kvmpp/mutex.hpp>
+#include <kxx/atomic.hpp>
 #include <kxx/result.hpp>
 #include <kxx/unique_ptr.hpp>
 
@@ -28,6 +29,23 @@ class Vcpu {
   // Serializes ioctls on this vCPU.
   Mutex& mutex() { return mutex_; }
   arch::VcpuState& arch() { return arch_; }
+  void* backend_vcpu() const { return backend_vcpu_; }
+
+  // Requests other threads make of this vCPU, handled before its next
+  // entry into the guest; kicks make a running guest exit to see them.
+  enum Request : uint32_t { kRequestTlbFlush = 1u << 0 };
+  void make_request(uint32_t r) { requests_.fetch_or(r); }
+  bool take_request(uint32_t r) { return requests_.fetch_and(~r) & r; }
+  // Guest mode, for kicks: the run loop sets it with interrupts off before
+  // it checks requests, and clears it after the exit.
+  void enter_guest_mode(unsigned cpu) {
+    cpu_ = cpu;
+    in_guest_.store_seq_cst(1);
+  }
+  void exit_guest_mode() { in_guest_.store(0); }
+  // Make a pending request seen: if the vCPU is in the guest, interrupt it
+  // and wait until it has left guest mode.
+  void kick();
 
  private:
   Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {}
@@ -38,6 +56,10 @@ class Vcpu {
   void* pages_[arch::kVcpuMmapPages] = {};
   void* backend_vcpu_ = nullptr;
   arch::VcpuState arch_;
+  kxx::Atomic<uint32_t> requests_{0};
+  kxx::Atomic<int> in_guest_{0};
+  unsigned cpu_ = 0;
+  bool arch_initialized_ = false;
 };
 
 }  // namespace kvmpp

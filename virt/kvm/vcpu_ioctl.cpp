@@ -16,6 +16,7 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
   if (((cmd >> KVM_IOC_TYPESHIFT) & 0xff) != KVMIO) return to_ret(kxx::Errno::kInval);
   MutexLock guard(vcpu.mutex());
   switch (cmd) {
+    case KVM_RUN: return arg ? to_ret(kxx::Errno::kInval) : arch::vcpu_run(vcpu);
     default: return arch::vcpu_ioctl(vcpu, cmd, arg);
   }
 }

@@ -27,14 +27,21 @@ kxx::Result<kxx::RefPtr<Vm>> Vm::create(unsigned long type) {
   vm->vcpus_ = new (kxx::Alloc::kSleepZero) Vcpu*[arch::kMaxVcpus];
   if (!vm->vcpus_) return kxx::Errno::kNoMem;
   if (!vm->vcpu_ids_.allocate(arch::kMaxVcpuIds, kxx::Alloc::kSleep)) return kxx::Errno::kNoMem;
+  vm->arch_ = TRY(arch::vm_init(*vm));
+  // Last: from here on the VMM's address-space changes reach this VM.
+  vm->mmu_notifier_ = kvmg_mmu_notifier_register(vm.get());
+  if (!vm->mmu_notifier_) return kxx::Errno::kNoMem;
   return vm;
 }
 
 Vm::~Vm() {
+  // First: no notifier callback may run against a half-destroyed VM.
+  kvmg_mmu_notifier_unregister(mmu_notifier_);
   if (vcpus_) {
     for (unsigned i = 0; i < online_vcpus_.load(); i++) delete vcpus_[i];
     delete[] vcpus_;
   }
+  if (arch_) arch::vm_destroy(arch_);
   kvmg_mm_drop(mm_);
 }
 
@@ -64,11 +71,60 @@ kxx::Status Vm::set_max_vcpu_ids(uint64_t n) {
 kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req, bool v2) {
   WriteLock guard(slots_lock_);
   auto change = TRY(memslots_.plan(req, v2));
-  TRY_STATUS(memslots_.apply(change));
-  // With the lock held for writing no fault is in flight: once the arch
-  // layer has dropped its mappings of the old range, no vCPU can reach it.
-  arch::memslot_changed(*this, change);
+  TRY_STATUS(memslots_.prepare(change));
+  {
+    // With slots_lock_ held for writing no fault is in flight; under the
+    // MMU lock the notifier sees either the old or the new layout.
+    SpinLockGuard mmu(mmu_lock_);
+    memslots_.commit(change);
+    mmu_seq_.fetch_add(1);
+    arch::memslot_changed(*this, change);
+  }
+  if (change.kind == MemslotChange::kDelete || change.kind == MemslotChange::kMove ||
+      change.kind == MemslotChange::kFlagsOnly)
+    flush_tlbs();
   return kxx::OkStatus();
+}
+
+void Vm::flush_tlbs() {
+  unsigned n = online_vcpus_.load();
+  for (unsigned i = 0; i < n; i++) vcpus_[i]->make_request(Vcpu::kRequestTlbFlush);
+  for (unsigned i = 0; i < n; i++) vcpus_[i]->kick();
+}
+
+void Vm::mmu_invalidate_start(uint64_t start, uint64_t end) {
+  bool flush = false;
+  {
+    SpinLockGuard mmu(mmu_lock_);
+    mmu_invalidating_++;
+    mmu_seq_.fetch_add(1);
+    for (unsigned i = 0; i < memslots_.size(); i++) {
+      const Memslot& s = memslots_.at(i);
+      uint64_t s_end = s.userspace_addr + (s.npages << kPageShift);
+      uint64_t lo = kxx::max(start, s.userspace_addr), hi = kxx::min(end, s_end);
+      if (lo >= hi) continue;
+      uint64_t first = s.base_gfn + ((lo - s.userspace_addr) >> kPageShift);
+      uint64_t last = s.base_gfn + ((hi - 1 - s.userspace_addr) >> kPageShift);
+      flush |= arch::zap_gfns(*this, first, last + 1);
+    }
+  }
+  if (flush) flush_tlbs();
+}
+
+void Vm::mmu_invalidate_end(uint64_t, uint64_t) {
+  SpinLockGuard mmu(mmu_lock_);
+  mmu_seq_.fetch_add(1);
+  mmu_invalidating_--;
+}
+
+void Vm::mmu_release() {
+  bool flush;
+  {
+    SpinLockGuard mmu(mmu_lock_);
+    mmu_seq_.fetch_add(1);
+    flush = arch::zap_gfns(*this, 0, ~uint64_t(0) >> kPageShift);
+  }
+  if (flush) flush_tlbs();
 }
 
 Vcpu* Vm::vcpu_at(unsigned index) const {

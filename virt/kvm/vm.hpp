@@ -43,6 +43,25 @@ class Vm : public kxx::RefCounted<Vm> {
   RwSem& slots_lock() { return slots_lock_; }
   const Memslots& memslots() const { return memslots_; }
 
+  // The MMU lock protects the arch layer's guest mappings (TDP tables).
+  // A fault records mmu_sequence() before it looks up the host page and
+  // installs the mapping, under the lock, only if no invalidation ran or
+  // is running since (mmu_fault_still_valid()).
+  Spinlock& mmu_lock() { return mmu_lock_; }
+  uint64_t mmu_sequence() const { return mmu_seq_.load(); }
+  bool mmu_fault_still_valid(uint64_t seq) const {
+    return mmu_invalidating_ == 0 && mmu_seq_.load_relaxed() == seq;
+  }
+  // MMU notifier callbacks (see glue/core.h): the VMM's mapping of
+  // [start, end) is changing or the whole address space is going away.
+  void mmu_invalidate_start(uint64_t start, uint64_t end);
+  void mmu_invalidate_end(uint64_t start, uint64_t end);
+  void mmu_release();
+  // Make every vCPU flush its guest TLB before it next runs guest code,
+  // and wait for running ones to leave the guest.
+  void flush_tlbs();
+  arch::VmState* arch() const { return arch_; }
+
   unsigned online_vcpus() const { return online_vcpus_.load(); }
   Vcpu* vcpu_at(unsigned index) const;
   const BackendOps& backend() const { return *backend_; }
@@ -62,9 +81,15 @@ class Vm : public kxx::RefCounted<Vm> {
   kxx::Bitmap vcpu_ids_;    // ids in use
   Vcpu** vcpus_ = nullptr;  // [arch::kMaxVcpus], in creation order
   kxx::Atomic<unsigned> online_vcpus_{0};
-  // Guest memory: changed with slots_lock_ held for writing.
+  // Guest memory: changed with slots_lock_ held for writing and, for the
+  // commit, mmu_lock_ (the MMU notifier reads it under mmu_lock_ only).
   RwSem slots_lock_;
   Memslots memslots_;
+  Spinlock mmu_lock_;
+  kxx::Atomic<uint64_t> mmu_seq_{0};
+  int mmu_invalidating_ = 0;  // protected by mmu_lock_
+  arch::VmState* arch_ = nullptr;
+  void* mmu_notifier_ = nullptr;
 };
 
 }  // namespace kvmpp

@@ -21,8 +21,6 @@ kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   }
 }
 
-void memslot_changed(Vm&, const MemslotChange&) {}
-
 long vm_ioctl(Vm&, unsigned int, unsigned long) { return kxx::Error(kUnknownVmIoctl).to_ret(); }
 
 }  // namespace kvmpp::arch

@@ -5,6 +5,8 @@
 
 #include <virt/kvm/vcpu.hpp>
 
+#include "x86.hpp"
+
 namespace kvmpp::arch {
 namespace {
 
@@ -25,6 +27,10 @@ kxx::Status set_mp_state(Vcpu& vcpu, unsigned long uarg) {
 
 long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
   switch (cmd) {
+    case KVM_GET_REGS: return to_ret(x86::get_regs(vcpu, arg));
+    case KVM_SET_REGS: return to_ret(x86::set_regs(vcpu, arg));
+    case KVM_GET_SREGS: return to_ret(x86::get_sregs(vcpu, arg));
+    case KVM_SET_SREGS: return to_ret(x86::set_sregs(vcpu, arg));
     case KVM_GET_MP_STATE: return to_ret(get_mp_state(vcpu, arg));
     case KVM_SET_MP_STATE: return to_ret(set_mp_state(vcpu, arg));
     default: return to_ret(kUnknownVcpuIoctl);

@@ -57,11 +57,37 @@ void kvmg_page_free(void *va)
 }
 EXPORT_SYMBOL_GPL(kvmg_page_free);
 
+void *kvmg_pages_alloc(unsigned int order)
+{
+	struct page *page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, order);
+
+	if (!page)
+		return NULL;
+	atomic_long_inc(&kvmg_outstanding);
+	return page_address(page);
+}
+EXPORT_SYMBOL_GPL(kvmg_pages_alloc);
+
+void kvmg_pages_free(void *va, unsigned int order)
+{
+	if (!va)
+		return;
+	free_pages((unsigned long)va, order);
+	atomic_long_dec(&kvmg_outstanding);
+}
+EXPORT_SYMBOL_GPL(kvmg_pages_free);
+
 uint64_t kvmg_virt_to_phys(const void *va)
 {
 	return __pa(va);
 }
 EXPORT_SYMBOL_GPL(kvmg_virt_to_phys);
+
+void *kvmg_phys_to_virt(uint64_t pa)
+{
+	return __va(pa);
+}
+EXPORT_SYMBOL_GPL(kvmg_phys_to_virt);
 
 long kvmg_alloc_outstanding(void)
 {

@@ -4,6 +4,14 @@
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/tlbflush.h>
+#include <asm/pgtable.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/thread_info.h>
+
+#include <glue/glue.h>
 
 #include <glue/x86.h>
 
@@ -61,3 +69,64 @@ void kvmg_cr4_clear_bits(uint64_t bits)
 	cr4_clear_bits(bits);
 }
 EXPORT_SYMBOL_GPL(kvmg_cr4_clear_bits);
+
+unsigned int kvmg_x86_host_paging_levels(void)
+{
+	return pgtable_l5_enabled() ? 5 : 4;
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_host_paging_levels);
+
+uint64_t kvmg_x86_host_xcr0(void)
+{
+	return boot_cpu_has(X86_FEATURE_XSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_host_xcr0);
+
+void *kvmg_fpu_alloc(void)
+{
+	struct fpu_guest *g = kvmg_alloc(sizeof(*g), KVMG_ALLOC_ZERO);
+
+	if (!g)
+		return NULL;
+	if (!fpu_alloc_guest_fpstate(g)) {
+		kvmg_free(g);
+		return NULL;
+	}
+	return g;
+}
+EXPORT_SYMBOL_GPL(kvmg_fpu_alloc);
+
+void kvmg_fpu_free(void *fpu)
+{
+	if (!fpu)
+		return;
+	fpu_free_guest_fpstate(fpu);
+	kvmg_free(fpu);
+}
+EXPORT_SYMBOL_GPL(kvmg_fpu_free);
+
+void kvmg_fpu_load_guest(void *fpu)
+{
+	fpu_swap_kvm_fpstate(fpu, true);
+}
+EXPORT_SYMBOL_GPL(kvmg_fpu_load_guest);
+
+void kvmg_fpu_put_guest(void *fpu)
+{
+	fpu_swap_kvm_fpstate(fpu, false);
+}
+EXPORT_SYMBOL_GPL(kvmg_fpu_put_guest);
+
+void kvmg_fpu_prepare_entry(void)
+{
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
+EXPORT_SYMBOL_GPL(kvmg_fpu_prepare_entry);
+
+void kvmg_x86_restore_host_debugregs(void)
+{
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_restore_host_debugregs);

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <glue/backend_ops.h>
-
+#include <kvmpp/x86_state.h>
 #include <kxx/types.hpp>
+
 #include "svm_glue.h"
+#include "vmcb.hpp"
 
 namespace kvmpp::svm {
 
@@ -16,11 +18,47 @@ inline constexpr uint32_t kMsrVmCr = 0xc0010114;
 inline constexpr uint64_t kVmCrSvmDis = uint64_t(1) << 4;
 inline constexpr uint32_t kMsrVmHsavePa = 0xc0010117;
 
-// Per-CPU enabling (svm_enable.cpp). host_areas_init allocates one host save
-// area per possible CPU; cpu_enable/cpu_disable run on the CPU concerned.
-int host_areas_init();
-void host_areas_free();
+// Per-CPU state (svm_enable.cpp): the processor's host save area, the page
+// VMSAVE/VMLOAD use for the host's segment/MSR state, and ASID allocation.
+struct PerCpu {
+  void* hsave = nullptr;
+  void* host_save = nullptr;
+  uint32_t next_asid = 1;
+  uint32_t asid_generation = 1;
+};
+int percpu_init();
+void percpu_free();
+PerCpu* percpu(unsigned int cpu);
+// Guest ASIDs are 1 .. max_asid() - 1 (CPUID Fn8000_000A EBX).
+uint32_t max_asid();
+
 int cpu_enable(unsigned int cpu);
 void cpu_disable(unsigned int cpu);
 
+// Permission maps shared by every VMCB: intercept every port and every MSR.
+int permission_maps_init();
+void permission_maps_free();
+uint64_t iopm_pa();
+uint64_t msrpm_pa();
+
+// Per-vCPU state (svm_vcpu.cpp).
+struct SvmVcpu {
+  Vmcb* vmcb = nullptr;
+  uint64_t vmcb_pa = 0;
+  uint32_t asid = 0;
+  unsigned int asid_cpu = ~0u;
+  uint32_t asid_generation = 0;
+};
+void* vcpu_create(unsigned int id);
+void vcpu_free(void* v);
+// Copy the architectural state into the VMCB, and back after an exit.
+void load_state(Vmcb& vmcb, const x86_state& s);
+void store_state(const Vmcb& vmcb, x86_state& s);
+// Enter the guest once (svm_run.cpp); interrupts are off.
+int vcpu_run(void* v, void* run);
+// Decode the exit in the VMCB (svm_exit.cpp).
+void decode_exit(const Vmcb& vmcb, x86_exit& exit);
+
 }  // namespace kvmpp::svm
+
+extern "C" void kvmpp_svm_vmrun(uint64_t guest_vmcb_pa, uint64_t* gprs, uint64_t host_save_pa);

@@ -4,34 +4,11 @@
 #include <glue/x86.h>
 #include <kvmpp/backend.hpp>
 #include <kxx/errno.hpp>
-#include <kxx/new.hpp>
 
 #include "svm.hpp"
 
 namespace kvmpp::svm {
 namespace {
-
-// Per-vCPU SVM state. For now the VMCB page; the run loop fills it in.
-struct SvmVcpu {
-  void* vmcb = nullptr;
-};
-
-void* vcpu_create(unsigned int) {
-  auto* v = new (kxx::Alloc::kSleep) SvmVcpu;
-  if (!v) return nullptr;
-  v->vmcb = kvmg_page_alloc();
-  if (!v->vmcb) {
-    delete v;
-    return nullptr;
-  }
-  return v;
-}
-
-void vcpu_free(void* p) {
-  auto* v = static_cast<SvmVcpu*>(p);
-  kvmg_page_free(v->vmcb);
-  delete v;
-}
 
 constexpr kvm_backend_ops kOps = {
     .name = "svm",
@@ -39,6 +16,7 @@ constexpr kvm_backend_ops kOps = {
     .cpu_disable = cpu_disable,
     .vcpu_create = vcpu_create,
     .vcpu_free = vcpu_free,
+    .vcpu_run = vcpu_run,
 };
 
 int refuse(const char* why) {
@@ -64,9 +42,16 @@ extern "C" int svm_backend_init(struct svm_params* params) {
     kvmg_log(KVMG_LOG_WARN, "kvm_amd: nested SVM is not implemented; nested=0");
     params->nested = 0;
   }
-  return host_areas_init();
+  int r = percpu_init();
+  if (r) return r;
+  r = permission_maps_init();
+  if (r) percpu_free();
+  return r;
 }
 
-extern "C" void svm_backend_exit(void) { host_areas_free(); }
+extern "C" void svm_backend_exit(void) {
+  permission_maps_free();
+  percpu_free();
+}
 
 extern "C" const struct kvm_backend_ops* svm_backend_ops(void) { return &kOps; }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // Turning SVM on and off on one CPU: EFER.SVME and the host save area
-// (APM vol. 2, "Enabling SVM" and "VM_HSAVE_PA MSR").
+// (APM vol. 2, "Enabling SVM" and "VM_HSAVE_PA MSR"), and the per-CPU pages
+// and ASID counters the run loop uses.
 #include <glue/glue.h>
 #include <glue/x86.h>
 #include <kxx/errno.hpp>
@@ -10,31 +11,46 @@
 
 namespace kvmpp::svm {
 namespace {
-// One 4 KiB host save area per possible CPU, indexed by CPU number.
-constinit void** g_host_areas = nullptr;
+constinit PerCpu* g_cpus = nullptr;
 constinit unsigned g_nr_cpus = 0;
+constinit uint32_t g_max_asid = 0;
+
+uint32_t cpuid_ebx(uint32_t leaf) {
+  uint32_t a, b, c, d;
+  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(0));
+  return b;
+}
 }  // namespace
 
-int host_areas_init() {
+int percpu_init() {
+  g_max_asid = cpuid_ebx(0x8000000a);
+  if (g_max_asid < 2) return -int(kxx::Errno::kOpNotSupp);
   g_nr_cpus = kvmg_nr_cpu_ids();
-  g_host_areas = new (kxx::Alloc::kSleepZero) void*[g_nr_cpus];
-  if (!g_host_areas) return -int(kxx::Errno::kNoMem);
+  g_cpus = new (kxx::Alloc::kSleep) PerCpu[g_nr_cpus];
+  if (!g_cpus) return -int(kxx::Errno::kNoMem);
   for (unsigned cpu = 0; cpu < g_nr_cpus; cpu++) {
-    g_host_areas[cpu] = kvmg_page_alloc();
-    if (!g_host_areas[cpu]) {
-      host_areas_free();
+    g_cpus[cpu].hsave = kvmg_page_alloc();
+    g_cpus[cpu].host_save = kvmg_page_alloc();
+    if (!g_cpus[cpu].hsave || !g_cpus[cpu].host_save) {
+      percpu_free();
       return -int(kxx::Errno::kNoMem);
     }
   }
   return 0;
 }
 
-void host_areas_free() {
-  if (!g_host_areas) return;
-  for (unsigned cpu = 0; cpu < g_nr_cpus; cpu++) kvmg_page_free(g_host_areas[cpu]);
-  delete[] g_host_areas;
-  g_host_areas = nullptr;
+void percpu_free() {
+  if (!g_cpus) return;
+  for (unsigned cpu = 0; cpu < g_nr_cpus; cpu++) {
+    kvmg_page_free(g_cpus[cpu].hsave);
+    kvmg_page_free(g_cpus[cpu].host_save);
+  }
+  delete[] g_cpus;
+  g_cpus = nullptr;
 }
+
+PerCpu* percpu(unsigned int cpu) { return cpu < g_nr_cpus ? &g_cpus[cpu] : nullptr; }
+uint32_t max_asid() { return g_max_asid; }
 
 int cpu_enable(unsigned int cpu) {
   uint64_t efer;
@@ -45,10 +61,14 @@ int cpu_enable(unsigned int cpu) {
     return -int(kxx::Errno::kBusy);
   }
   if (kvmg_wrmsr_safe(kMsrEfer, efer | kEferSvme)) return -int(kxx::Errno::kIo);
-  if (kvmg_wrmsr_safe(kMsrVmHsavePa, kvmg_virt_to_phys(g_host_areas[cpu]))) {
+  if (kvmg_wrmsr_safe(kMsrVmHsavePa, kvmg_virt_to_phys(g_cpus[cpu].hsave))) {
     kvmg_wrmsr_safe(kMsrEfer, efer);
     return -int(kxx::Errno::kIo);
   }
+  // TLB entries tagged with ASIDs from before this enable are stale: start
+  // a new generation so the first VMRUN here flushes.
+  g_cpus[cpu].asid_generation++;
+  g_cpus[cpu].next_asid = g_max_asid;
   return 0;
 }
 

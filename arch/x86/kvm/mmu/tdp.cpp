@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "tdp.hpp"
+
+#include <glue/glue.h>
+
+namespace kvmpp::x86 {
+namespace {
+
+constexpr unsigned kEntriesPerTable = 512;
+
+// Bits of the guest frame number that index the table at @level (1 = PT).
+unsigned index_of(uint64_t gfn, unsigned level) { return (gfn >> (9 * (level - 1))) & 511; }
+
+void write_entry(uint64_t* e, uint64_t v) { __atomic_store_n(e, v, __ATOMIC_RELEASE); }
+uint64_t read_entry(const uint64_t* e) { return __atomic_load_n(e, __ATOMIC_ACQUIRE); }
+
+}  // namespace
+
+PageCache::~PageCache() {
+  while (count_) kvmg_page_free(pages_[--count_]);
+}
+
+kxx::Status PageCache::topup() {
+  while (count_ < kCapacity) {
+    void* p = kvmg_page_alloc();
+    if (!p) return kxx::Errno::kNoMem;
+    pages_[count_++] = p;
+  }
+  return kxx::OkStatus();
+}
+
+void* PageCache::take() { return count_ ? pages_[--count_] : nullptr; }
+
+Tdp::~Tdp() {
+  if (root_) free_table(root_, levels_);
+}
+
+kxx::Status Tdp::init(unsigned levels) {
+  if (levels != 4 && levels != 5) return kxx::Errno::kInval;
+  levels_ = levels;
+  root_ = static_cast<uint64_t*>(kvmg_page_alloc());
+  if (!root_) return kxx::Errno::kNoMem;
+  root_pa_ = kvmg_virt_to_phys(root_);
+  return kxx::OkStatus();
+}
+
+uint64_t* Tdp::table_of(uint64_t entry) const {
+  return static_cast<uint64_t*>(kvmg_phys_to_virt(entry & kAddrMask));
+}
+
+bool Tdp::map(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache) {
+  if (!in_range(gfn)) return false;
+  uint64_t* table = root_;
+  for (unsigned level = levels_; level > 1; level--) {
+    uint64_t* e = &table[index_of(gfn, level)];
+    uint64_t v = read_entry(e);
+    if (!(v & format_.present)) {
+      void* page = cache.take();
+      if (!page) return false;
+      v = kvmg_virt_to_phys(page) | format_.table;
+      write_entry(e, v);
+    }
+    table = table_of(v);
+  }
+  uint64_t leaf = (pa & kAddrMask) | format_.leaf_read | (writable ? format_.leaf_write : 0);
+  write_entry(&table[index_of(gfn, 1)], leaf);
+  return true;
+}
+
+bool Tdp::zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t start, uint64_t end) {
+  bool zapped = false;
+  uint64_t span = uint64_t(1) << (9 * (level - 1));  // frames per entry
+  for (unsigned i = 0; i < kEntriesPerTable; i++) {
+    uint64_t lo = base + i * span, hi = lo + span;
+    if (hi <= start || lo >= end) continue;
+    uint64_t v = read_entry(&table[i]);
+    if (!(v & format_.present)) continue;
+    if (level == 1) {
+      write_entry(&table[i], 0);
+      zapped = true;
+    } else {
+      zapped |= zap_table(table_of(v), level - 1, lo, start, end);
+    }
+  }
+  return zapped;
+}
+
+bool Tdp::zap(uint64_t start, uint64_t end) {
+  if (!root_ || start >= end) return false;
+  return zap_table(root_, levels_, 0, start, end);
+}
+
+uint64_t Tdp::lookup(uint64_t gfn) const {
+  if (!in_range(gfn)) return 0;
+  const uint64_t* table = root_;
+  for (unsigned level = levels_; level > 1; level--) {
+    uint64_t v = read_entry(&table[index_of(gfn, level)]);
+    if (!(v & format_.present)) return 0;
+    table = table_of(v);
+  }
+  return read_entry(&table[index_of(gfn, 1)]);
+}
+
+void Tdp::free_table(uint64_t* table, unsigned level) {
+  if (level > 1) {
+    for (unsigned i = 0; i < kEntriesPerTable; i++)
+      if (table[i] & format_.present) free_table(table_of(table[i]), level - 1);
+  }
+  kvmg_page_free(table);
+}
+
+}  // namespace kvmpp::x86

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+// Declarations shared by the x86 layer's files (not seen by the core).
+#pragma once
+
+#include <kvmpp/arch.hpp>
+#include <kvmpp/mutex.hpp>
+#include <kxx/result.hpp>
+#include <virt/kvm/vcpu.hpp>
+#include <virt/kvm/vm.hpp>
+
+#include "mmu/tdp.hpp"
+
+namespace kvmpp::arch {
+
+// Per-VM x86 state.
+struct VmState {
+  x86::Tdp tdp{x86::kNptFormat};
+};
+
+}  // namespace kvmpp::arch
+
+namespace kvmpp::x86 {
+
+using arch::PendingIo;
+using arch::VcpuState;
+
+// Architectural constants used across files (SDM vol. 3A, "Control Registers").
+inline constexpr uint64_t kCr0Pe = 1ull << 0, kCr0Mp = 1ull << 1, kCr0Em = 1ull << 2;
+inline constexpr uint64_t kCr0Ts = 1ull << 3, kCr0Et = 1ull << 4, kCr0Ne = 1ull << 5;
+inline constexpr uint64_t kCr0Wp = 1ull << 16, kCr0Am = 1ull << 18, kCr0Nw = 1ull << 29;
+inline constexpr uint64_t kCr0Cd = 1ull << 30, kCr0Pg = 1ull << 31;
+inline constexpr uint64_t kCr4Pse = 1ull << 4, kCr4Pae = 1ull << 5, kCr4La57 = 1ull << 12;
+inline constexpr uint64_t kCr4Osxsave = 1ull << 18;
+inline constexpr uint64_t kEferSce = 1ull << 0, kEferLme = 1ull << 8, kEferLma = 1ull << 10;
+inline constexpr uint64_t kEferNxe = 1ull << 11;
+inline constexpr uint64_t kRflagsFixed = 1ull << 1, kRflagsDf = 1ull << 10;
+
+// Exception vectors.
+inline constexpr uint8_t kUdVector = 6, kGpVector = 13, kPfVector = 14;
+
+inline bool long_mode(const x86_state& s) { return s.efer & kEferLma; }
+inline bool code64(const x86_state& s) { return long_mode(s) && s.seg[X86_CS].l; }
+
+// Queue an exception for the next entry.
+void queue_exception(x86_state& s, uint8_t vector, bool has_error = false, uint32_t error = 0);
+// Advance RIP past an instruction of @len bytes, wrapping as the code size does.
+void advance_rip(x86_state& s, unsigned len);
+
+// Guest memory by guest-physical address, through the memory slots (takes
+// the slots lock for reading). -EFAULT when not backed by a slot.
+kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len);
+kxx::Status write_gpa(Vm& vm, uint64_t gpa, const void* buf, unsigned len);
+
+// The guest's own page tables (x86_walk.cpp).
+enum Access : unsigned { kRead = 0, kWrite = 1, kFetch = 2 };
+struct Translation {
+  uint64_t gpa = 0;
+  bool fault = false;       // a #PF the guest must see
+  uint32_t error_code = 0;  // its error code
+  bool writable = false;    // as far as the guest's tables allow
+  bool user = false;
+};
+kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, unsigned access,
+                                   bool supervisor);
+// Read/write guest memory by linear address (faults become #PF for the guest
+// and -EAGAIN for the caller: re-enter so the guest handles it).
+kxx::Status read_linear(Vcpu& vcpu, uint64_t linear, void* buf, unsigned len, unsigned access);
+kxx::Status write_linear(Vcpu& vcpu, uint64_t linear, const void* buf, unsigned len);
+
+// Exit handling (one file each). Each returns kEnter to run the guest again,
+// kUser to return from KVM_RUN with kvm_run filled in, or an error.
+enum class Next { kEnter, kUser };
+kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit);
+kxx::Status complete_io(Vcpu& vcpu);
+kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit);
+kxx::Result<Next> handle_other_exit(Vcpu& vcpu, const x86_exit& exit);
+// Skip an instruction whose encoding the exit implies (no NRIP save on the
+// emulated CPUs): @opcode must be what is at RIP, without prefixes; else
+// the instruction is left for a KVM_EXIT_INTERNAL_ERROR.
+kxx::Result<bool> skip_instruction(Vcpu& vcpu, const uint8_t* opcode, unsigned len);
+// Fill kvm_run for an emulation failure at RIP.
+Next report_emulation_failure(Vcpu& vcpu);
+
+// KVM_GET/SET_REGS, KVM_GET/SET_SREGS (x86_regs.cpp).
+kxx::Status get_regs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_regs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status get_sregs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_sregs(Vcpu& vcpu, unsigned long uarg);
+uint64_t default_apic_base(unsigned vcpu_id);
+
+// Reset to the architectural power-on state (SDM "Processor State After
+// Reset", APM "Processor Initialization State").
+void reset_state(Vcpu& vcpu);
+
+}  // namespace kvmpp::x86

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+// Exits handled in the kernel that are not I/O or memory: HLT, CPUID, MSRs,
+// XSETBV, cache flushes, debug registers, refused instructions.
+#include <glue/glue.h>
+#include <glue/x86.h>
+
+#include "x86.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+constexpr unsigned kMaxInsnLen = 15;
+
+struct Fetched {
+  uint8_t bytes[kMaxInsnLen];
+  unsigned len = 0;    // bytes fetched
+  unsigned start = 0;  // first byte after the prefixes
+  uint8_t rex = 0;
+};
+
+// Fetch the instruction at CS:RIP and find where its prefixes end. Returns
+// -EAGAIN when the fetch faulted (the #PF is queued for the guest).
+kxx::Result<Fetched> fetch(Vcpu& vcpu) {
+  x86_state& s = vcpu.arch().regs;
+  Fetched f;
+  uint64_t linear = (code64(s) ? 0 : s.seg[X86_CS].base) + s.rip;
+  // Never fetch across into a page the instruction may not use: stop at the
+  // page end first, then the rest.
+  unsigned first = kxx::min<unsigned>(kMaxInsnLen, unsigned(KVMG_PAGE_SIZE - (linear & 0xfff)));
+  TRY_STATUS(read_linear(vcpu, linear, f.bytes, first, kFetch));
+  f.len = first;
+  if (first < kMaxInsnLen) {
+    // The rest may be on an unmapped page the instruction does not reach:
+    // a fault there is not the guest's.
+    x86_event event = s.event;
+    uint64_t cr2 = s.cr2;
+    if (read_linear(vcpu, linear + first, f.bytes + first, kMaxInsnLen - first, kFetch).ok())
+      f.len = kMaxInsnLen;
+    s.event = event;
+    s.cr2 = cr2;
+  }
+  while (f.start < f.len) {
+    uint8_t b = f.bytes[f.start];
+    bool legacy = b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x36 ||
+                  b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65 || b == 0xf0;
+    if (legacy) {
+      f.start++;
+      continue;
+    }
+    if (code64(s) && (b & 0xf0) == 0x40) {
+      f.rex = b;
+      f.start++;
+    }
+    break;
+  }
+  return f;
+}
+
+Next inject(Vcpu& vcpu, uint8_t vector, bool has_error = false, uint32_t error = 0) {
+  queue_exception(vcpu.arch().regs, vector, has_error, error);
+  return Next::kEnter;
+}
+
+constexpr uint8_t kHlt[] = {0xf4};
+constexpr uint8_t kCpuid[] = {0x0f, 0xa2};
+constexpr uint8_t kRdmsr[] = {0x0f, 0x32};
+constexpr uint8_t kWrmsr[] = {0x0f, 0x30};
+constexpr uint8_t kXsetbv[] = {0x0f, 0x01, 0xd1};
+
+kxx::Result<Next> handle_hlt(Vcpu& vcpu) {
+  if (!TRY(skip_instruction(vcpu, kHlt, sizeof(kHlt)))) return report_emulation_failure(vcpu);
+  // Without an in-kernel interrupt controller, user space owns halting.
+  vcpu.run()->exit_reason = KVM_EXIT_HLT;
+  return Next::kUser;
+}
+
+kxx::Result<Next> handle_cpuid(Vcpu& vcpu) {
+  x86_state& s = vcpu.arch().regs;
+  if (!TRY(skip_instruction(vcpu, kCpuid, sizeof(kCpuid)))) return report_emulation_failure(vcpu);
+  // No KVM_SET_CPUID2 table yet: every leaf reads as zero (as upstream with
+  // an empty table).
+  s.gpr[X86_RAX] = s.gpr[X86_RBX] = s.gpr[X86_RCX] = s.gpr[X86_RDX] = 0;
+  return Next::kEnter;
+}
+
+kxx::Result<Next> handle_msr(Vcpu& vcpu, bool write) {
+  const uint8_t* op = write ? kWrmsr : kRdmsr;
+  auto f = TRY(fetch(vcpu));
+  if (f.len - f.start < 2 || f.bytes[f.start] != op[0] || f.bytes[f.start + 1] != op[1])
+    return report_emulation_failure(vcpu);
+  // No MSR is emulated yet: every access faults as for an unknown MSR.
+  return inject(vcpu, kGpVector, true, 0);
+}
+
+kxx::Result<Next> handle_xsetbv(Vcpu& vcpu) {
+  x86_state& s = vcpu.arch().regs;
+  auto f = TRY(fetch(vcpu));
+  if (f.len - f.start < 3 || f.bytes[f.start] != 0x0f || f.bytes[f.start + 1] != 0x01 ||
+      f.bytes[f.start + 2] != 0xd1)
+    return report_emulation_failure(vcpu);
+  uint64_t value = (s.gpr[X86_RDX] << 32) | uint32_t(s.gpr[X86_RAX]);
+  // Only x87 state until a CPUID table enumerates more (SDM "XSETBV").
+  constexpr uint64_t kSupported = 1;
+  bool cpl0 = (s.cr0 & kCr0Pe) ? s.seg[X86_SS].dpl == 0 : true;
+  if (uint32_t(s.gpr[X86_RCX]) != 0 || !cpl0 || !(value & 1) || (value & ~kSupported))
+    return inject(vcpu, kGpVector, true, 0);
+  s.xcr0 = value;
+  advance_rip(s, f.start + 3);
+  return Next::kEnter;
+}
+
+kxx::Result<Next> handle_cache_flush(Vcpu& vcpu, uint8_t second_byte) {
+  // Guest RAM is ordinary cacheable host memory: nothing to write back.
+  const uint8_t op[] = {0x0f, second_byte};
+  if (!TRY(skip_instruction(vcpu, op, 2))) return report_emulation_failure(vcpu);
+  return Next::kEnter;
+}
+
+// MOV to/from DR0-DR7 (0F 21 /r, 0F 23 /r; SDM "MOV - Move to/from Debug
+// Registers"). Debug registers are virtual: no hardware breakpoints yet.
+kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
+  x86_state& s = vcpu.arch().regs;
+  auto f = TRY(fetch(vcpu));
+  if (f.len - f.start < 3 || f.bytes[f.start] != 0x0f ||
+      f.bytes[f.start + 1] != (write ? 0x23 : 0x21))
+    return report_emulation_failure(vcpu);
+  uint8_t modrm = f.bytes[f.start + 2];
+  unsigned dr = (modrm >> 3) & 7, gpr = (modrm & 7) | ((f.rex & 1) << 3);
+  constexpr uint64_t kCr4De = 1ull << 3;
+  if (f.rex & 4) return inject(vcpu, kUdVector);  // DR8-DR15 do not exist
+  if ((s.cr0 & kCr0Pe) && s.seg[X86_SS].dpl != 0) return inject(vcpu, kGpVector, true, 0);
+  if (dr == 4 || dr == 5) {
+    if (s.cr4 & kCr4De) return inject(vcpu, kUdVector);
+    dr += 2;
+  }
+  uint64_t* reg = &s.gpr[gpr];
+  uint64_t mask = code64(s) ? ~0ull : 0xffffffffull;
+  if (write) {
+    uint64_t v = *reg & mask;
+    if ((dr == 6 || dr == 7) && (v >> 32)) return inject(vcpu, kGpVector, true, 0);
+    if (dr < 4)
+      s.dr[dr] = v;
+    else if (dr == 6)
+      s.dr6 = (v & 0x1e00f) | 0xffff0ff0;  // fixed bits of DR6
+    else
+      s.dr7 = (v & 0xffff2bff) | 0x400;  // fixed bits of DR7
+  } else {
+    *reg = (dr < 4 ? s.dr[dr] : dr == 6 ? s.dr6 : s.dr7) & mask;
+  }
+  advance_rip(s, f.start + 3);
+  return Next::kEnter;
+}
+
+}  // namespace
+
+kxx::Result<bool> skip_instruction(Vcpu& vcpu, const uint8_t* opcode, unsigned len) {
+  auto f = TRY(fetch(vcpu));
+  const Fetched& in = f;
+  // Prefixes change nothing for these instructions, but a REX or legacy
+  // prefix still counts in the length.
+  if (in.len - in.start < len) return false;
+  for (unsigned i = 0; i < len; i++)
+    if (in.bytes[in.start + i] != opcode[i]) return false;
+  advance_rip(vcpu.arch().regs, in.start + len);
+  return true;
+}
+
+Next report_emulation_failure(Vcpu& vcpu) {
+  kvm_run* kr = vcpu.run();
+  constexpr uint32_t kEmulationSuberror = 1;  // KVM_INTERNAL_ERROR_EMULATION
+  kr->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+  kr->internal.suberror = kEmulationSuberror;
+  kr->internal.ndata = 0;
+  return Next::kUser;
+}
+
+static kxx::Result<Next> dispatch(Vcpu& vcpu, const x86_exit& exit) {
+  switch (exit.kind) {
+    case X86_EXIT_HLT: return handle_hlt(vcpu);
+    case X86_EXIT_CPUID: return handle_cpuid(vcpu);
+    case X86_EXIT_RDMSR: return handle_msr(vcpu, false);
+    case X86_EXIT_WRMSR: return handle_msr(vcpu, true);
+    case X86_EXIT_XSETBV: return handle_xsetbv(vcpu);
+    case X86_EXIT_UD: return inject(vcpu, kUdVector);
+    case X86_EXIT_CACHE_FLUSH: return handle_cache_flush(vcpu, uint8_t(exit.info[0]));
+    case X86_EXIT_DR_ACCESS: return handle_dr(vcpu, exit.info[0]);
+    default: {
+      // An exit the layer does not handle: tell user space which.
+      constexpr uint32_t kUnexpectedExitSuberror = 4;  // ..._UNEXPECTED_EXIT_REASON
+      kvm_run* kr = vcpu.run();
+      kr->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+      kr->internal.suberror = kUnexpectedExitSuberror;
+      kr->internal.ndata = 2;
+      kr->internal.data[0] = exit.hw_reason;
+      kr->internal.data[1] = vcpu.arch().last_cpu;
+      return Next::kUser;
+    }
+  }
+}
+
+kxx::Result<Next> handle_other_exit(Vcpu& vcpu, const x86_exit& exit) {
+  auto next = dispatch(vcpu, exit);
+  // Fetching the instruction faulted: the guest takes the #PF first.
+  if (!next.ok() && next.error().code == kxx::Errno::kAgain) return Next::kEnter;
+  return next;
+}
+
+}  // namespace kvmpp::x86

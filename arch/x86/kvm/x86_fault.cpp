@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+// Nested page faults: map the VMM's page behind a guest frame, or hand the
+// access to MMIO emulation when no memory slot backs it (or it writes to a
+// read-only slot).
+#include <glue/glue.h>
+
+#include "x86.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+constexpr uint64_t kFaultWrite = 1ull << 1;
+
+struct HostPage {
+  uint64_t pa = 0;
+  void* page = nullptr;
+  bool writable = false;
+};
+
+// Fault in the page behind @hva. A writable slot gets a writable mapping
+// when the VMM's mapping allows it; otherwise read-only, unless the guest
+// is writing (then it is an error: the VMM made guest RAM read-only).
+kxx::Result<HostPage> get_host_page(uint64_t hva, bool slot_writable, bool write) {
+  HostPage h;
+  if (slot_writable && kvmg_get_user_page(hva, true, &h.pa, &h.page) == 0) {
+    h.writable = true;
+    return h;
+  }
+  if (write || kvmg_get_user_page(hva, false, &h.pa, &h.page) != 0) return kxx::Errno::kFault;
+  return h;
+}
+
+}  // namespace
+
+kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit) {
+  Vm& vm = vcpu.vm();
+  uint64_t gfn = exit.tdp.gpa >> kPageShift;
+  bool write = exit.tdp.error_code & kFaultWrite;
+  arch::VmState& as = *vm.arch();
+  x86::PageCache cache;
+  TRY_STATUS(cache.topup());
+
+  ReadLock slots(vm.slots_lock());
+  const Memslot* slot = vm.memslots().find_gfn(gfn);
+  if (!slot || (write && slot->readonly())) {
+    // MMIO: the instruction emulator is not integrated yet, so the access
+    // is reported honestly as an emulation failure.
+    return report_emulation_failure(vcpu);
+  }
+  uint64_t seq = vm.mmu_sequence();
+  auto host = TRY(get_host_page(slot->hva(gfn), !slot->readonly(), write));
+  bool mapped;
+  {
+    SpinLockGuard mmu(vm.mmu_lock());
+    // An invalidation since we looked the page up may have unmapped it from
+    // the VMM: install nothing and let the guest fault again.
+    mapped = vm.mmu_fault_still_valid(seq) && as.tdp.map(gfn, host.pa, host.writable, cache);
+  }
+  kvmg_put_page(host.page);
+  (void)mapped;  // not mapped: the guest faults again and we retry
+  return Next::kEnter;
+}
+
+}  // namespace kvmpp::x86

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+// KVM_RUN on x86: finish the previous user-space exit, then enter the guest
+// until an exit needs user space, a signal arrives, or an error occurs.
+#include <glue/glue.h>
+#include <glue/x86.h>
+#include <kxx/scope_guard.hpp>
+
+#include "x86.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+// One entry into the guest. Interrupts are off from the last check of
+// requests and signals until the exit, so a kick cannot be missed.
+kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
+  kvmg_preempt_disable();
+  kvmg_fpu_prepare_entry();
+  kvmg_irq_disable();
+  vcpu.arch().last_cpu = kvmg_this_cpu();
+  vcpu.enter_guest_mode(vcpu.arch().last_cpu);
+  run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
+  if (kvmg_signal_pending() || kvmg_need_resched()) {
+    if (run.flags) vcpu.make_request(Vcpu::kRequestTlbFlush);
+    vcpu.exit_guest_mode();
+    kvmg_irq_enable();
+    kvmg_preempt_enable();
+    run.exit = {};
+    run.exit.kind = X86_EXIT_INTR;
+    return kxx::OkStatus();
+  }
+  int r = vcpu.vm().backend().vcpu_run(vcpu.backend_vcpu(), &run);
+  vcpu.exit_guest_mode();
+  kvmg_x86_restore_host_debugregs();
+  kvmg_irq_enable();
+  kvmg_preempt_enable();
+  if (r) return kxx::Errno(-r);
+  return kxx::OkStatus();
+}
+
+kxx::Result<Next> handle_exit(Vcpu& vcpu, const x86_exit& exit) {
+  kvm_run* kr = vcpu.run();
+  switch (exit.kind) {
+    case X86_EXIT_NONE:
+    case X86_EXIT_INTR: return Next::kEnter;
+    case X86_EXIT_IO: return handle_io(vcpu, exit);
+    case X86_EXIT_TDP_FAULT: return handle_tdp_fault(vcpu, exit);
+    case X86_EXIT_SHUTDOWN: kr->exit_reason = KVM_EXIT_SHUTDOWN; return Next::kUser;
+    case X86_EXIT_FAIL_ENTRY:
+      kr->exit_reason = KVM_EXIT_FAIL_ENTRY;
+      kr->fail_entry.hardware_entry_failure_reason = exit.hw_reason;
+      kr->fail_entry.cpu = vcpu.arch().last_cpu;
+      return Next::kUser;
+    default: return handle_other_exit(vcpu, exit);
+  }
+}
+
+}  // namespace
+
+}  // namespace kvmpp::x86
+
+namespace kvmpp::arch {
+
+long vcpu_run(Vcpu& vcpu) {
+  using namespace x86;
+  kvm_run* kr = vcpu.run();
+  VcpuState& st = vcpu.arch();
+  if (auto s = complete_io(vcpu); !s.ok()) return s.to_ret();
+  if (kr->immediate_exit) {
+    kr->exit_reason = KVM_EXIT_INTR;
+    return -long(kxx::Errno::kIntr);
+  }
+
+  kvmg_fpu_load_guest(st.fpu);
+  auto put_fpu = kxx::defer([&] { kvmg_fpu_put_guest(st.fpu); });
+  x86_run run{};
+  run.state = &st.regs;
+  run.host_xcr0 = kvmg_x86_host_xcr0();
+  run.tdp_root = vcpu.vm().arch()->tdp.root_pa();
+  for (;;) {
+    if (kvmg_signal_pending()) {
+      kr->exit_reason = KVM_EXIT_INTR;
+      return -long(kxx::Errno::kIntr);
+    }
+    kvmg_cond_resched();
+    if (auto s = enter_guest(vcpu, run); !s.ok()) return s.to_ret();
+    auto next = handle_exit(vcpu, run.exit);
+    if (!next.ok()) return next.error().to_ret();
+    if (next.value() == Next::kUser) return 0;
+  }
+}
+
+}  // namespace kvmpp::arch

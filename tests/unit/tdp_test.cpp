@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+// The TDP (nested page table) builder.
+#include <glue/glue.h>
+#include <gtest/gtest.h>
+#include <arch/x86/kvm/mmu/tdp.hpp>
+
+namespace {
+
+using kvmpp::x86::kNptFormat;
+using kvmpp::x86::PageCache;
+using kvmpp::x86::Tdp;
+
+class TdpTest : public ::testing::TestWithParam<unsigned> {
+ protected:
+  void SetUp() override {
+    baseline_ = kvmg_alloc_outstanding();
+    ASSERT_TRUE(tdp_.init(GetParam()).ok());
+  }
+  void TearDown() override {}
+  bool map(uint64_t gfn, uint64_t pa, bool w) {
+    PageCache cache;
+    EXPECT_TRUE(cache.topup().ok());
+    return tdp_.map(gfn, pa, w, cache);
+  }
+  Tdp tdp_{kNptFormat};
+  long baseline_ = 0;
+};
+
+TEST_P(TdpTest, MapLookupZap) {
+  EXPECT_EQ(tdp_.lookup(5), 0u);
+  ASSERT_TRUE(map(5, 0x1234000, true));
+  ASSERT_TRUE(map(6, 0x5678000, false));
+  ASSERT_TRUE(map(uint64_t(1) << 27, 0x9000, true));  // a different top-level entry
+  // NPT leaves: present, user, accessed, dirty; RW only when writable.
+  EXPECT_EQ(tdp_.lookup(5), 0x1234000u | 0x67);
+  EXPECT_EQ(tdp_.lookup(6), 0x5678000u | 0x65);
+  EXPECT_EQ(tdp_.lookup(uint64_t(1) << 27), 0x9000u | 0x67);
+  EXPECT_EQ(tdp_.lookup(7), 0u);
+  EXPECT_TRUE(tdp_.zap(6, 7));
+  EXPECT_EQ(tdp_.lookup(6), 0u);
+  EXPECT_NE(tdp_.lookup(5), 0u);
+  EXPECT_FALSE(tdp_.zap(6, 7));  // nothing left there
+  EXPECT_TRUE(tdp_.zap(0, ~uint64_t(0) >> 12));
+  EXPECT_EQ(tdp_.lookup(5), 0u);
+  EXPECT_EQ(tdp_.lookup(uint64_t(1) << 27), 0u);
+}
+
+TEST_P(TdpTest, OutOfRangeFrame) {
+  uint64_t beyond = uint64_t(1) << (9 * GetParam());
+  EXPECT_FALSE(map(beyond, 0x1000, true));
+  EXPECT_EQ(tdp_.lookup(beyond), 0u);
+}
+
+TEST_P(TdpTest, EmptyCacheFailsWithoutDamage) {
+  PageCache empty;
+  EXPECT_FALSE(tdp_.map(9, 0x1000, true, empty));
+  EXPECT_EQ(tdp_.lookup(9), 0u);
+}
+
+TEST(TdpLevels, OnlyFourOrFive) {
+  Tdp t{kNptFormat};
+  EXPECT_FALSE(t.init(3).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Levels, TdpTest, ::testing::Values(4u, 5u));
+
+}  // namespace

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "vm.h"
+
+#include <sys/mman.h>
+
+static const char *exit_name(uint32_t r)
+{
+	static const char *names[] = {
+		[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+		[KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL",
+		[KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
+		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN", [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[KVM_EXIT_INTR] = "INTR", [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	};
+	return r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] : "?";
+}
+
+struct vm *vm_with_ram(size_t mem_size)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct kvm_userspace_memory_region r = { 0 };
+
+	ASSERT_TRUE(vm);
+	vm->kvm = open_kvm();
+	vm->fd = create_vm(vm->kvm);
+	vm->mem_size = mem_size;
+	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(vm->mem != MAP_FAILED);
+	r.memory_size = mem_size;
+	r.userspace_addr = (uint64_t)(uintptr_t)vm->mem;
+	ASSERT_TRUE(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) == 0);
+	return vm;
+}
+
+struct vcpu *vm_add_vcpu(struct vm *vm, int id)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+
+	ASSERT_TRUE(v);
+	v->fd = create_vcpu(vm->fd, id);
+	v->run_size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	ASSERT_TRUE(v->run != MAP_FAILED);
+	return v;
+}
+
+void vm_load(struct vm *vm, uint64_t gpa, const void *start, const void *end)
+{
+	size_t n = (const uint8_t *)end - (const uint8_t *)start;
+
+	ASSERT_TRUE(gpa + n <= vm->mem_size);
+	memcpy(vm->mem + gpa, start, n);
+}
+
+void vcpu_real_mode(struct vcpu *vcpu, uint16_t ip)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = { 0 };
+
+	ASSERT_TRUE(ioctl(vcpu->fd, KVM_GET_SREGS, &s) == 0);
+	s.cs.selector = 0;
+	s.cs.base = 0;
+	ASSERT_TRUE(ioctl(vcpu->fd, KVM_SET_SREGS, &s) == 0);
+	r.rip = ip;
+	r.rflags = 2;
+	r.rsp = 0x7000;
+	ASSERT_TRUE(ioctl(vcpu->fd, KVM_SET_REGS, &r) == 0);
+}
+
+int vcpu_run(struct vcpu *vcpu)
+{
+	return ioctl(vcpu->fd, KVM_RUN, 0) ? -errno : 0;
+}
+
+void vcpu_run_expect(struct vcpu *vcpu, uint32_t reason)
+{
+	int r = vcpu_run(vcpu);
+
+	if (r) {
+		test_fail(__FILE__, __LINE__, "KVM_RUN failed: %s", strerror(-r));
+		exit(1);
+	}
+	if (vcpu->run->exit_reason != reason) {
+		struct kvm_regs regs = vcpu_regs(vcpu);
+
+		test_fail(__FILE__, __LINE__, "exit %s (%u), expected %s; rip 0x%llx",
+			  exit_name(vcpu->run->exit_reason), vcpu->run->exit_reason,
+			  exit_name(reason), (unsigned long long)regs.rip);
+		if (vcpu->run->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+			printf("#   suberror %u ndata %u data0 0x%llx\n",
+			       vcpu->run->internal.suberror, vcpu->run->internal.ndata,
+			       (unsigned long long)vcpu->run->internal.data[0]);
+		exit(1);
+	}
+}
+
+struct kvm_regs vcpu_regs(struct vcpu *vcpu)
+{
+	struct kvm_regs r;
+
+	ASSERT_TRUE(ioctl(vcpu->fd, KVM_GET_REGS, &r) == 0);
+	return r;
+}
+
+uint8_t *vcpu_io_data(struct vcpu *vcpu)
+{
+	return (uint8_t *)vcpu->run + vcpu->run->io.data_offset;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers for selftests that run guest code: a VM with RAM, vCPUs. */
+#ifndef KVMPP_SELFTEST_VM_H
+#define KVMPP_SELFTEST_VM_H
+
+#include "test.h"
+
+struct vm {
+	int kvm, fd;
+	uint8_t *mem;      /* guest RAM, slot 0 at guest-physical 0 */
+	size_t mem_size;
+};
+
+struct vcpu {
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+/* A VM whose first @mem_size bytes of guest-physical memory are RAM. */
+struct vm *vm_with_ram(size_t mem_size);
+struct vcpu *vm_add_vcpu(struct vm *vm, int id);
+/* Copy guest code between two labels (see GUEST_CODE) to @gpa. */
+void vm_load(struct vm *vm, uint64_t gpa, const void *start, const void *end);
+/* Real mode with CS = 0 and IP = @ip, flat 64 KiB data segments. */
+void vcpu_real_mode(struct vcpu *vcpu, uint16_t ip);
+/* KVM_RUN: 0 or -errno. */
+int vcpu_run(struct vcpu *vcpu);
+/* KVM_RUN, which must succeed with exit @reason. */
+void vcpu_run_expect(struct vcpu *vcpu, uint32_t reason);
+struct kvm_regs vcpu_regs(struct vcpu *vcpu);
+/* The data of the current KVM_EXIT_IO. */
+uint8_t *vcpu_io_data(struct vcpu *vcpu);
+
+/*
+ * Guest code assembled by the C compiler's assembler, between two labels:
+ *   GUEST_CODE(name, ".code16\n" "mov $1, %al\n" "hlt\n")
+ * defines name_start[] and name_end[].
+ */
+#define GUEST_CODE(name, text)                                                 \
+	extern const uint8_t name##_start[], name##_end[];                     \
+	asm(".pushsection .rodata\n" #name "_start:\n" text "\n.code64\n" #name \
+	    "_end:\n.popsection\n")
+
+#endif

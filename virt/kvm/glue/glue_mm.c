@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Glue: spinlocks, scheduling and interrupts, the VMM's pages, MMU notifiers. */
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/spinlock.h>
+
+#include <glue/core.h>
+#include <glue/glue.h>
+
+static_assert(sizeof(spinlock_t) <= sizeof(struct kvmg_spinlock));
+
+void kvmg_spin_init(struct kvmg_spinlock *l)
+{
+	spin_lock_init((spinlock_t *)l);
+}
+EXPORT_SYMBOL_GPL(kvmg_spin_init);
+
+void kvmg_spin_lock(struct kvmg_spinlock *l)
+{
+	spin_lock((spinlock_t *)l);
+}
+EXPORT_SYMBOL_GPL(kvmg_spin_lock);
+
+void kvmg_spin_unlock(struct kvmg_spinlock *l)
+{
+	spin_unlock((spinlock_t *)l);
+}
+EXPORT_SYMBOL_GPL(kvmg_spin_unlock);
+
+bool kvmg_signal_pending(void)
+{
+	return signal_pending(current);
+}
+EXPORT_SYMBOL_GPL(kvmg_signal_pending);
+
+bool kvmg_need_resched(void)
+{
+	return need_resched();
+}
+EXPORT_SYMBOL_GPL(kvmg_need_resched);
+
+void kvmg_cond_resched(void)
+{
+	cond_resched();
+}
+EXPORT_SYMBOL_GPL(kvmg_cond_resched);
+
+void kvmg_preempt_disable(void)
+{
+	preempt_disable();
+}
+EXPORT_SYMBOL_GPL(kvmg_preempt_disable);
+
+void kvmg_preempt_enable(void)
+{
+	preempt_enable();
+}
+EXPORT_SYMBOL_GPL(kvmg_preempt_enable);
+
+void kvmg_irq_disable(void)
+{
+	local_irq_disable();
+}
+EXPORT_SYMBOL_GPL(kvmg_irq_disable);
+
+void kvmg_irq_enable(void)
+{
+	local_irq_enable();
+}
+EXPORT_SYMBOL_GPL(kvmg_irq_enable);
+
+static void kvmg_kick_noop(void *unused)
+{
+}
+
+void kvmg_kick_cpu_wait(unsigned int cpu)
+{
+	smp_call_function_single(cpu, kvmg_kick_noop, NULL, 1);
+}
+EXPORT_SYMBOL_GPL(kvmg_kick_cpu_wait);
+
+int kvmg_get_user_page(uint64_t hva, bool write, uint64_t *pa, void **page)
+{
+	struct page *p;
+
+	if (get_user_pages_unlocked(hva, 1, &p, write ? FOLL_WRITE : 0) != 1)
+		return -EFAULT;
+	*pa = page_to_phys(p);
+	*page = p;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_get_user_page);
+
+void kvmg_put_page(void *page)
+{
+	put_page(page);
+}
+EXPORT_SYMBOL_GPL(kvmg_put_page);
+
+void *kvmg_page_address(void *page)
+{
+	return page_address(page);
+}
+EXPORT_SYMBOL_GPL(kvmg_page_address);
+
+struct kvmg_mn {
+	struct mmu_notifier mn;
+	struct mm_struct *mm;
+	void *owner;
+};
+
+static int kvmg_mn_invalidate_start(struct mmu_notifier *mn, const struct mmu_notifier_range *r)
+{
+	kvm_core_mmu_invalidate_start(container_of(mn, struct kvmg_mn, mn)->owner, r->start, r->end);
+	return 0;
+}
+
+static void kvmg_mn_invalidate_end(struct mmu_notifier *mn, const struct mmu_notifier_range *r)
+{
+	kvm_core_mmu_invalidate_end(container_of(mn, struct kvmg_mn, mn)->owner, r->start, r->end);
+}
+
+static void kvmg_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	kvm_core_mmu_release(container_of(mn, struct kvmg_mn, mn)->owner);
+}
+
+static const struct mmu_notifier_ops kvmg_mn_ops = {
+	.invalidate_range_start = kvmg_mn_invalidate_start,
+	.invalidate_range_end = kvmg_mn_invalidate_end,
+	.release = kvmg_mn_release,
+};
+
+void *kvmg_mmu_notifier_register(void *owner)
+{
+	struct kvmg_mn *n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+
+	if (!n)
+		return NULL;
+	n->mn.ops = &kvmg_mn_ops;
+	n->mm = current->mm;
+	n->owner = owner;
+	if (mmu_notifier_register(&n->mn, n->mm)) {
+		kfree(n);
+		return NULL;
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(kvmg_mmu_notifier_register);
+
+void kvmg_mmu_notifier_unregister(void *handle)
+{
+	struct kvmg_mn *n = handle;
+
+	if (!n)
+		return;
+	/* Waits for callbacks in flight; the VM pins the mm with mmgrab. */
+	mmu_notifier_unregister(&n->mn, n->mm);
+	kfree(n);
+}
+EXPORT_SYMBOL_GPL(kvmg_mmu_notifier_unregister);
