@@ -88,6 +88,9 @@ void kvmg_preempt_disable(void);
 void kvmg_preempt_enable(void);
 void kvmg_irq_disable(void);
 void kvmg_irq_enable(void);
+/* Whether the backend has virtualization on on this CPU (interrupts off):
+ * false while a CPU goes offline, and after shutdown turned it off. */
+bool kvmg_virt_enabled_this_cpu(void);
 /* Interrupt @cpu and wait until it has taken the interrupt: a CPU that was
  * running a guest has left guest mode when this returns. */
 void kvmg_kick_cpu_wait(unsigned int cpu);

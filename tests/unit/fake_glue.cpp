@@ -181,6 +181,7 @@ void kvmg_preempt_enable(void) {}
 void kvmg_irq_disable(void) {}
 void kvmg_irq_enable(void) {}
 void kvmg_kick_cpu_wait(unsigned int) {}
+bool kvmg_virt_enabled_this_cpu(void) { return true; }
 
 // The VMM's memory is this process's memory: "physical" = virtual address.
 int kvmg_get_user_page(uint64_t hva, bool, uint64_t* pa, void** page) {

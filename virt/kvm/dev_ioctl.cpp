@@ -31,7 +31,7 @@ long dev_ioctl(unsigned int cmd, unsigned long arg) {
     case KVM_CREATE_VM: return to_ret(create_vm(arg));
     case KVM_CHECK_EXTENSION: return check_extension(nullptr, long(arg));
     case KVM_GET_VCPU_MMAP_SIZE: return without_arg(arg, arch::kVcpuMmapPages * KVMG_PAGE_SIZE);
-    default: return to_ret(kxx::Errno::kInval);
+    default: return arch::dev_ioctl(cmd, arg);
   }
 }
 

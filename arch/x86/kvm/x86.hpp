@@ -73,6 +73,10 @@ enum class Next { kEnter, kUser };
 kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit);
 kxx::Status complete_io(Vcpu& vcpu);
 kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit);
+// MMIO emulation (x86_mmio.cpp): emulate the instruction at RIP; finish a
+// read with the data user space put in kvm_run.
+kxx::Result<Next> handle_mmio(Vcpu& vcpu);
+kxx::Result<Next> complete_mmio(Vcpu& vcpu);
 kxx::Result<Next> handle_other_exit(Vcpu& vcpu, const x86_exit& exit);
 // Skip an instruction whose encoding the exit implies (no NRIP save on the
 // emulated CPUs): @opcode must be what is at RIP, without prefixes; else

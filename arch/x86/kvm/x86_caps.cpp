@@ -21,6 +21,8 @@ kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   }
 }
 
+long dev_ioctl(unsigned int, unsigned long) { return kxx::Error(kxx::Errno::kInval).to_ret(); }
+
 long vm_ioctl(Vm&, unsigned int, unsigned long) { return kxx::Error(kUnknownVmIoctl).to_ret(); }
 
 }  // namespace kvmpp::arch

@@ -39,26 +39,25 @@ kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit) {
   arch::VmState& as = *vm.arch();
   x86::PageCache cache;
   TRY_STATUS(cache.topup());
-
-  ReadLock slots(vm.slots_lock());
-  const Memslot* slot = vm.memslots().find_gfn(gfn);
-  if (!slot || (write && slot->readonly())) {
-    // MMIO: the instruction emulator is not integrated yet, so the access
-    // is reported honestly as an emulation failure.
-    return report_emulation_failure(vcpu);
-  }
-  uint64_t seq = vm.mmu_sequence();
-  auto host = TRY(get_host_page(slot->hva(gfn), !slot->readonly(), write));
-  bool mapped;
   {
-    SpinLockGuard mmu(vm.mmu_lock());
-    // An invalidation since we looked the page up may have unmapped it from
-    // the VMM: install nothing and let the guest fault again.
-    mapped = vm.mmu_fault_still_valid(seq) && as.tdp.map(gfn, host.pa, host.writable, cache);
+    ReadLock slots(vm.slots_lock());
+    const Memslot* slot = vm.memslots().find_gfn(gfn);
+    if (slot && !(write && slot->readonly()) && as.tdp.covers(gfn)) {
+      uint64_t seq = vm.mmu_sequence();
+      auto host = TRY(get_host_page(slot->hva(gfn), !slot->readonly(), write));
+      {
+        SpinLockGuard mmu(vm.mmu_lock());
+        // An invalidation since we looked the page up may have unmapped it
+        // from the VMM: then install nothing; the guest faults again.
+        if (vm.mmu_fault_still_valid(seq)) as.tdp.map(gfn, host.pa, host.writable, cache);
+      }
+      kvmg_put_page(host.page);
+      return Next::kEnter;
+    }
   }
-  kvmg_put_page(host.page);
-  (void)mapped;  // not mapped: the guest faults again and we retry
-  return Next::kEnter;
+  // No RAM there (or a write to ROM): emulate the access as MMIO. The
+  // emulator takes the slots lock itself, page by page.
+  return handle_mmio(vcpu);
 }
 
 }  // namespace kvmpp::x86

@@ -75,6 +75,8 @@ kxx::Status set_regs(Vcpu& vcpu, unsigned long uarg) {
   // Setting registers abandons an unfinished instruction (upstream does the
   // same with its pending emulation).
   vcpu.arch().pending_io = {};
+  vcpu.arch().pending_mmio = {};
+  vcpu.arch().mmio_cache.clear();
   return kxx::OkStatus();
 }
 

@@ -16,6 +16,13 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
   kvmg_preempt_disable();
   kvmg_fpu_prepare_entry();
   kvmg_irq_disable();
+  // Shutdown (or a CPU going offline) turns virtualization off with an
+  // interrupt, which cannot arrive between this check and the exit.
+  if (!kvmg_virt_enabled_this_cpu()) {
+    kvmg_irq_enable();
+    kvmg_preempt_enable();
+    return kxx::Errno::kIo;
+  }
   vcpu.arch().last_cpu = kvmg_this_cpu();
   vcpu.enter_guest_mode(vcpu.arch().last_cpu);
   run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
@@ -65,6 +72,10 @@ long vcpu_run(Vcpu& vcpu) {
   kvm_run* kr = vcpu.run();
   VcpuState& st = vcpu.arch();
   if (auto s = complete_io(vcpu); !s.ok()) return s.to_ret();
+  // Finishing an MMIO read may itself need user space (a read-modify-write
+  // writes next).
+  if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)
+    return next.ok() ? 0 : next.error().to_ret();
   if (kr->immediate_exit) {
     kr->exit_reason = KVM_EXIT_INTR;
     return -long(kxx::Errno::kIntr);

@@ -146,6 +146,12 @@ static void kvm_disable_this_cpu(void)
 	__this_cpu_write(kvm_virt_enabled, false);
 }
 
+bool kvmg_virt_enabled_this_cpu(void)
+{
+	return __this_cpu_read(kvm_virt_enabled);
+}
+EXPORT_SYMBOL_GPL(kvmg_virt_enabled_this_cpu);
+
 static void kvm_disable_this_cpu_ipi(void *unused)
 {
 	kvm_disable_this_cpu();

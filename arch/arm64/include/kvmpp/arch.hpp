@@ -25,6 +25,7 @@ inline constexpr kxx::Errno kUnknownVcpuIoctl = kxx::Errno::kInval;
 struct VcpuState {};
 
 long check_extension(const Vm* vm, long cap);
+long dev_ioctl(unsigned int cmd, unsigned long arg);
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg);
 long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg);
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap);

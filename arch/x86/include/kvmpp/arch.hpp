@@ -4,6 +4,7 @@
 
 #include <kvmpp/x86_state.h>
 #include <uapi/kvm_abi.h>
+#include <arch/x86/kvm/emulate/emulate.hpp>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
@@ -41,11 +42,20 @@ struct PendingIo {
   uint64_t linear = 0;  // INS: where the data goes
 };
 
+// An MMIO read waiting for its data from user space.
+struct PendingMmio {
+  bool active = false;
+  uint64_t gpa = 0;
+  uint8_t len = 0;
+};
+
 // Per-vCPU architecture state.
 struct VcpuState {
   uint32_t mp_state = KVM_MP_STATE_RUNNABLE;
   x86_state regs{};
   PendingIo pending_io;
+  PendingMmio pending_mmio;
+  x86::emu::MmioReadCache mmio_cache;
   void* fpu = nullptr;    // the guest's FPU state (glue handle)
   unsigned last_cpu = 0;  // where the guest last ran
   uint64_t apic_base = 0;
@@ -65,6 +75,8 @@ long vcpu_run(Vcpu& vcpu);
 // Capabilities the x86 layer implements; 0 for the rest. @vm is null for
 // KVM_CHECK_EXTENSION on /dev/kvm.
 long check_extension(const Vm* vm, long cap);
+// x86 ioctls on /dev/kvm the generic core does not handle (unknown: -EINVAL).
+long dev_ioctl(unsigned int cmd, unsigned long arg);
 // x86 VM and vCPU ioctls the generic core does not handle itself.
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg);
 long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg);

@@ -66,6 +66,8 @@ class Tdp {
   // Remove the leaf mappings of [start, end) guest frames. Returns whether
   // any was present.
   bool zap(uint64_t start, uint64_t end);
+  // Whether the tables can map @gfn at all.
+  bool covers(uint64_t gfn) const { return in_range(gfn); }
   // The leaf entry for @gfn, or 0 (for tests and diagnostics).
   uint64_t lookup(uint64_t gfn) const;
 

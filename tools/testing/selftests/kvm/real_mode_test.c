@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Guests in real mode: port I/O in every form, HLT, guest memory, shutdown. */
+#include <sys/mman.h>
+
 #include "lib/vm.h"
 
 GUEST_CODE(out_hlt, ".code16\n mov $0x42, %al\n out %al, $0x10\n hlt\n");
@@ -157,24 +159,112 @@ static void test_run_arg_must_be_zero(void)
 	EXPECT_ERRNO(ioctl(v->fd, KVM_RUN, 1), EINVAL);
 }
 
-GUEST_CODE(mmio, ".code16\n mov $0x1234, %ax\n mov %ax, 0x0\n hlt\n");
-
-static void test_mmio_without_emulator(void)
+/* A DS whose base is outside the RAM slot: every data access is MMIO. */
+static void set_ds_base(struct vcpu *v, uint16_t selector)
 {
-	struct vm *vm = vm_with_ram(1 << 20);
-	struct vcpu *v = vm_add_vcpu(vm, 0);
 	struct kvm_sregs s;
 
-	/* DS at 1 MiB: the write lands outside every slot. */
-	vm_load(vm, 0x1000, mmio_start, mmio_end);
-	vcpu_real_mode(v, 0x1000);
 	ASSERT_TRUE(ioctl(v->fd, KVM_GET_SREGS, &s) == 0);
-	s.ds.base = 0x100000;
-	s.ds.selector = 0x1000;
+	s.ds.selector = selector;
+	s.ds.base = (uint64_t)selector << 4;
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_SREGS, &s) == 0);
-	/* The instruction emulator is not integrated yet: an honest failure. */
+}
+
+GUEST_CODE(mmio_rw, ".code16\n"
+	   " mov $0x1234, %ax\n mov %ax, 0x10\n"	/* write */
+	   " movw 0x20, %ax\n out %ax, $0x10\n"		/* read */
+	   " orw $0x0f0f, 0x30\n"				/* read-modify-write */
+	   " movzbl 0x40, %ecx\n mov %cx, %ax\n out %ax, $0x11\n hlt\n");
+
+static void test_mmio(void)
+{
+	struct vm *vm = vm_with_ram(0x80000);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+
+	vm_load(vm, 0x1000, mmio_rw_start, mmio_rw_end);
+	vcpu_real_mode(v, 0x1000);
+	set_ds_base(v, 0x9000);
+
+	vcpu_run_expect(v, KVM_EXIT_MMIO);
+	EXPECT_EQ(v->run->mmio.is_write, 1);
+	EXPECT_EQ(v->run->mmio.phys_addr, 0x90010);
+	EXPECT_EQ(v->run->mmio.len, 2);
+	EXPECT_EQ(*(uint16_t *)v->run->mmio.data, 0x1234);
+
+	vcpu_run_expect(v, KVM_EXIT_MMIO);
+	EXPECT_EQ(v->run->mmio.is_write, 0);
+	EXPECT_EQ(v->run->mmio.phys_addr, 0x90020);
+	EXPECT_EQ(v->run->mmio.len, 2);
+	*(uint16_t *)v->run->mmio.data = 0x5678;
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(*(uint16_t *)vcpu_io_data(v), 0x5678);
+
+	vcpu_run_expect(v, KVM_EXIT_MMIO);
+	EXPECT_EQ(v->run->mmio.is_write, 0);
+	EXPECT_EQ(v->run->mmio.phys_addr, 0x90030);
+	*(uint16_t *)v->run->mmio.data = 0x5050;
+	vcpu_run_expect(v, KVM_EXIT_MMIO);
+	EXPECT_EQ(v->run->mmio.is_write, 1);
+	EXPECT_EQ(*(uint16_t *)v->run->mmio.data, 0x5f5f);
+
+	vcpu_run_expect(v, KVM_EXIT_MMIO);
+	EXPECT_EQ(v->run->mmio.len, 1);
+	v->run->mmio.data[0] = 0xfe;
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x11);
+	EXPECT_EQ(*(uint16_t *)vcpu_io_data(v), 0x00fe);	/* zero-extended */
+	vcpu_run_expect(v, KVM_EXIT_HLT);
+}
+
+GUEST_CODE(rom, ".code16\n movw 0x0, %ax\n out %ax, $0x10\n movw $0x4321, 0x0\n hlt\n");
+
+static void test_readonly_slot(void)
+{
+	struct vm *vm = vm_with_ram(0x80000);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	uint8_t *rom = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = {
+		.slot = 1, .flags = KVM_MEM_READONLY, .guest_phys_addr = 0x80000,
+		.memory_size = 0x10000, .userspace_addr = (uint64_t)(uintptr_t)rom,
+	};
+
+	ASSERT_TRUE(rom != MAP_FAILED);
+	ASSERT_TRUE(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) == 0);
+	rom[0] = 0xcd;
+	rom[1] = 0xab;
+	vm_load(vm, 0x1000, rom_start, rom_end);
+	vcpu_real_mode(v, 0x1000);
+	set_ds_base(v, 0x8000);
+	/* Reads come from the slot; writes exit as MMIO and change nothing. */
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(*(uint16_t *)vcpu_io_data(v), 0xabcd);
+	vcpu_run_expect(v, KVM_EXIT_MMIO);
+	EXPECT_EQ(v->run->mmio.is_write, 1);
+	EXPECT_EQ(v->run->mmio.phys_addr, 0x80000);
+	EXPECT_EQ(*(uint16_t *)v->run->mmio.data, 0x4321);
+	EXPECT_EQ(rom[0], 0xcd);
+	vcpu_run_expect(v, KVM_EXIT_HLT);
+}
+
+GUEST_CODE(mmio_bad, ".code16\n incw 0x0\n hlt\n");
+
+static void test_mmio_unhandleable(void)
+{
+	struct vm *vm = vm_with_ram(0x80000);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	uint8_t *data;
+
+	vm_load(vm, 0x1000, mmio_bad_start, mmio_bad_end);
+	vcpu_real_mode(v, 0x1000);
+	set_ds_base(v, 0x9000);
 	vcpu_run_expect(v, KVM_EXIT_INTERNAL_ERROR);
-	EXPECT_EQ(v->run->internal.suberror, 1);
+	EXPECT_EQ(v->run->internal.suberror, 1);	/* emulation failure */
+	EXPECT_EQ(v->run->internal.ndata, 3);
+	EXPECT_EQ(v->run->internal.data[0], 1);		/* instruction bytes follow */
+	data = (uint8_t *)&v->run->internal.data[1];
+	EXPECT_TRUE(data[0] >= 2);
+	EXPECT_EQ(data[1], 0xff);	/* INC r/m16 */
 }
 
 int main(void)
@@ -187,7 +277,9 @@ int main(void)
 		TEST(test_triple_fault_shutdown),
 		TEST(test_immediate_exit),
 		TEST(test_run_arg_must_be_zero),
-		TEST(test_mmio_without_emulator),
+		TEST(test_mmio),
+		TEST(test_readonly_slot),
+		TEST(test_mmio_unhandleable),
 		{},
 	});
 }

@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 
 int test_failures;
 
@@ -40,6 +41,8 @@ int run_tests(const struct test *tests)
 		pid_t pid = fork();
 
 		if (pid == 0) {
+			/* Die with the runner (a timeout kills the runner). */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			tests[i].fn();
 			fflush(stdout);
 			_exit(test_failures ? 1 : 0);
