@@ -10,7 +10,7 @@ CC=${CC:-gcc}
 CFLAGS="-O2 -g -Wall -Wextra -Werror -Wno-unused-result -static -I$ROOT/include -I$src"
 for t in "$src"/*.c; do
   name=$(basename "$t" .c)
-  $CC $CFLAGS -o "$out/$name" "$t" "$src"/lib/*.c
+  $CC $CFLAGS -o "$out/$name" "$t" "$src"/lib/*.c -lpthread
 done
 cp "$src"/*.sh "$out/"
 # The tests the runner executes, in order (helpers such as vm_hold are not tests).
