@@ -32,8 +32,23 @@ void kvmg_cr4_clear_bits(uint64_t bits);
 /* The host's paging depth: 5 with CR4.LA57, else 4. */
 unsigned int kvmg_x86_host_paging_levels(void);
 
+/* Whether the host uses protection keys (CR4.PKE): PKRU must then be
+ * switched around guest execution. */
+bool kvmg_x86_host_has_pku(void);
+
 /* The host's XCR0 (constant after boot). */
 uint64_t kvmg_x86_host_xcr0(void);
+
+/*
+ * CPUID on this CPU (@regs: EAX, EBX, ECX, EDX), with every feature the
+ * kernel turned off (clearcpuid=, missing XSAVE support, errata) cleared
+ * from the leaves the kernel tracks.
+ */
+void kvmg_x86_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+
+/* The host's TSC now, and its frequency in kHz (0: unknown). */
+uint64_t kvmg_x86_rdtsc(void);
+unsigned int kvmg_x86_tsc_khz(void);
 
 /*
  * The guest's FPU/XSAVE state, through the kernel's FPU API: load_guest
@@ -45,6 +60,16 @@ void kvmg_fpu_free(void *fpu);
 void kvmg_fpu_load_guest(void *fpu);
 void kvmg_fpu_put_guest(void *fpu);
 void kvmg_fpu_prepare_entry(void);
+
+/*
+ * The guest FPU state in the XSAVE layout user space sees (KVM_GET/SET_XSAVE):
+ * get fills @size bytes with the components in @xfeatures (and @pkru);
+ * set takes a buffer of KVM's kvm_xsave size and returns 0, or -EINVAL for
+ * a state the guest may not have (@xcr0 bounds it), storing PKRU in *pkru.
+ */
+void kvmg_fpu_get_uabi(void *fpu, void *buf, unsigned int size, uint64_t xfeatures,
+		       uint32_t pkru);
+int kvmg_fpu_set_uabi(void *fpu, const void *buf, uint64_t xcr0, uint32_t *pkru);
 
 /* After a guest ran: put back the host's hardware breakpoints, if any. */
 void kvmg_x86_restore_host_debugregs(void);

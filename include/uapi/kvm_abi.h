@@ -59,63 +59,6 @@
 
 #define KVM_SYNC_REGS_SIZE_BYTES 2048
 
-struct kvm_run {
-	/* in */
-	uint8_t request_interrupt_window;
-	uint8_t immediate_exit;
-	uint8_t padding1[6];
-	/* out */
-	uint32_t exit_reason;
-	uint8_t ready_for_interrupt_injection;
-	uint8_t if_flag;
-	uint16_t flags;
-	/* in (before KVM_RUN), out (after) */
-	uint64_t cr8;
-	uint64_t apic_base;
-	union {
-		struct {
-			uint64_t hardware_exit_reason;
-		} hw; /* KVM_EXIT_UNKNOWN */
-		struct {
-			uint64_t hardware_entry_failure_reason;
-			uint32_t cpu;
-		} fail_entry; /* KVM_EXIT_FAIL_ENTRY */
-		struct {
-			uint32_t exception;
-			uint32_t error_code;
-		} ex; /* KVM_EXIT_EXCEPTION */
-		struct {
-			uint8_t direction;
-			uint8_t size; /* bytes */
-			uint16_t port;
-			uint32_t count;
-			uint64_t data_offset; /* from the start of kvm_run */
-		} io; /* KVM_EXIT_IO */
-		struct {
-			uint64_t phys_addr;
-			uint8_t data[8];
-			uint32_t len;
-			uint8_t is_write;
-		} mmio; /* KVM_EXIT_MMIO */
-		struct {
-			uint32_t suberror;
-			uint32_t ndata;
-			uint64_t data[16];
-		} internal; /* KVM_EXIT_INTERNAL_ERROR */
-		struct {
-			uint32_t type;
-			uint32_t ndata;
-			uint64_t data[16];
-		} system_event; /* KVM_EXIT_SYSTEM_EVENT */
-		char padding[256];
-	};
-	uint64_t kvm_valid_regs;
-	uint64_t kvm_dirty_regs;
-	union {
-		char padding[KVM_SYNC_REGS_SIZE_BYTES];
-	} s;
-};
-
 /* Guest memory (KVM_SET_USER_MEMORY_REGION, KVM_SET_USER_MEMORY_REGION2). */
 #define KVM_MEM_LOG_DIRTY_PAGES (1U << 0)
 #define KVM_MEM_READONLY (1U << 1)
@@ -177,6 +120,130 @@ struct kvm_sregs {
 	uint64_t interrupt_bitmap[(KVM_NR_INTERRUPTS + 63) / 64];
 };
 
+/* x86 FPU and extended state (KVM_GET/SET_FPU, _XSAVE, _XSAVE2, _XCRS). */
+struct kvm_fpu {
+	uint8_t fpr[8][16];
+	uint16_t fcw;
+	uint16_t fsw;
+	uint8_t ftwx; /* abridged tag word, as in FXSAVE */
+	uint8_t pad1;
+	uint16_t last_opcode;
+	uint64_t last_ip;
+	uint64_t last_dp;
+	uint8_t xmm[16][16];
+	uint32_t mxcsr;
+	uint32_t pad2;
+};
+
+struct kvm_xsave {
+	uint32_t region[1024]; /* the XSAVE layout of the host (CPUID 0xD offsets) */
+};
+
+#define KVM_MAX_XCRS 16
+struct kvm_xcr {
+	uint32_t xcr;
+	uint32_t reserved;
+	uint64_t value;
+};
+
+struct kvm_xcrs {
+	uint32_t nr_xcrs;
+	uint32_t flags;
+	struct kvm_xcr xcrs[KVM_MAX_XCRS];
+	uint64_t padding[16];
+};
+
+/* KVM_GET/SET_SREGS2: sregs plus the PAE page-directory pointers. */
+#define KVM_SREGS2_FLAGS_PDPTRS_VALID 1
+struct kvm_sregs2 {
+	struct kvm_segment cs, ds, es, fs, gs, ss;
+	struct kvm_segment tr, ldt;
+	struct kvm_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8;
+	uint64_t efer;
+	uint64_t apic_base;
+	uint64_t flags;
+	uint64_t pdptrs[4];
+};
+
+/* KVM_TRANSLATE */
+struct kvm_translation {
+	uint64_t linear_address;
+	uint64_t physical_address;
+	uint8_t valid;
+	uint8_t writeable;
+	uint8_t usermode;
+	uint8_t pad[5];
+};
+
+/* Registers exchanged through kvm_run (KVM_CAP_SYNC_REGS). */
+#define KVM_SYNC_X86_REGS (1U << 0)
+#define KVM_SYNC_X86_SREGS (1U << 1)
+#define KVM_SYNC_X86_EVENTS (1U << 2)
+struct kvm_sync_regs {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	uint8_t events[64]; /* struct kvm_vcpu_events: not supported yet */
+};
+
+struct kvm_run {
+	/* in */
+	uint8_t request_interrupt_window;
+	uint8_t immediate_exit;
+	uint8_t padding1[6];
+	/* out */
+	uint32_t exit_reason;
+	uint8_t ready_for_interrupt_injection;
+	uint8_t if_flag;
+	uint16_t flags;
+	/* in (before KVM_RUN), out (after) */
+	uint64_t cr8;
+	uint64_t apic_base;
+	union {
+		struct {
+			uint64_t hardware_exit_reason;
+		} hw; /* KVM_EXIT_UNKNOWN */
+		struct {
+			uint64_t hardware_entry_failure_reason;
+			uint32_t cpu;
+		} fail_entry; /* KVM_EXIT_FAIL_ENTRY */
+		struct {
+			uint32_t exception;
+			uint32_t error_code;
+		} ex; /* KVM_EXIT_EXCEPTION */
+		struct {
+			uint8_t direction;
+			uint8_t size; /* bytes */
+			uint16_t port;
+			uint32_t count;
+			uint64_t data_offset; /* from the start of kvm_run */
+		} io; /* KVM_EXIT_IO */
+		struct {
+			uint64_t phys_addr;
+			uint8_t data[8];
+			uint32_t len;
+			uint8_t is_write;
+		} mmio; /* KVM_EXIT_MMIO */
+		struct {
+			uint32_t suberror;
+			uint32_t ndata;
+			uint64_t data[16];
+		} internal; /* KVM_EXIT_INTERNAL_ERROR */
+		struct {
+			uint32_t type;
+			uint32_t ndata;
+			uint64_t data[16];
+		} system_event; /* KVM_EXIT_SYSTEM_EVENT */
+		char padding[256];
+	};
+	uint64_t kvm_valid_regs;
+	uint64_t kvm_dirty_regs;
+	union {
+		struct kvm_sync_regs regs;
+		char padding[KVM_SYNC_REGS_SIZE_BYTES];
+	} s;
+};
+
 /* Multiprocessing state (KVM_GET_MP_STATE / KVM_SET_MP_STATE). */
 #define KVM_MP_STATE_RUNNABLE 0
 #define KVM_MP_STATE_UNINITIALIZED 1
@@ -196,36 +263,125 @@ struct kvm_enable_cap {
 	uint8_t pad[64];
 };
 
+/* x86 CPUID (KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID, KVM_SET/GET_CPUID2). */
+#define KVM_MAX_CPUID_ENTRIES 256
+struct kvm_cpuid_entry {
+	uint32_t function;
+	uint32_t eax;
+	uint32_t ebx;
+	uint32_t ecx;
+	uint32_t edx;
+	uint32_t padding;
+};
+
+struct kvm_cpuid {
+	uint32_t nent;
+	uint32_t padding;
+	struct kvm_cpuid_entry entries[];
+};
+
+#define KVM_CPUID_FLAG_SIGNIFCANT_INDEX (1U << 0)
+#define KVM_CPUID_FLAG_STATEFUL_FUNC (1U << 1)   /* deprecated */
+#define KVM_CPUID_FLAG_STATE_READ_NEXT (1U << 2) /* deprecated */
+struct kvm_cpuid_entry2 {
+	uint32_t function;
+	uint32_t index;
+	uint32_t flags;
+	uint32_t eax;
+	uint32_t ebx;
+	uint32_t ecx;
+	uint32_t edx;
+	uint32_t padding[3];
+};
+
+struct kvm_cpuid2 {
+	uint32_t nent;
+	uint32_t padding;
+	struct kvm_cpuid_entry2 entries[];
+};
+
+/* x86 MSRs (KVM_GET/SET_MSRS, KVM_GET_MSR_INDEX_LIST, ..._FEATURE_INDEX_LIST). */
+struct kvm_msr_entry {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t data;
+};
+
+struct kvm_msrs {
+	uint32_t nmsrs; /* number of msrs in entries */
+	uint32_t pad;
+	struct kvm_msr_entry entries[];
+};
+
+struct kvm_msr_list {
+	uint32_t nmsrs; /* number of msrs in entries */
+	uint32_t indices[];
+};
+
 /* Capabilities (KVM_CHECK_EXTENSION). */
 #define KVM_CAP_USER_MEMORY 3
 #define KVM_CAP_NR_VCPUS 9
 #define KVM_CAP_NR_MEMSLOTS 10
+#define KVM_CAP_EXT_CPUID 7
 #define KVM_CAP_MP_STATE 14
 #define KVM_CAP_MAX_VCPUS 66
+#define KVM_CAP_TSC_CONTROL 60
+#define KVM_CAP_GET_TSC_KHZ 61
 #define KVM_CAP_READONLY_MEM 81
+#define KVM_CAP_XSAVE 55
+#define KVM_CAP_XCRS 56
 #define KVM_CAP_ENABLE_CAP_VM 98
 #define KVM_CAP_MULTI_ADDRESS_SPACE 118
 #define KVM_CAP_CHECK_EXTENSION_VM 105
 #define KVM_CAP_MAX_VCPU_ID 128
+#define KVM_CAP_GET_MSR_FEATURES 153
+#define KVM_CAP_SYNC_REGS 74
+#define KVM_CAP_IMMEDIATE_EXIT 136
+#define KVM_CAP_SREGS2 200
+#define KVM_CAP_XSAVE2 208
+#define KVM_CAP_VM_TSC_CONTROL 214
 #define KVM_CAP_USER_MEMORY2 231
 #define KVM_CAP_VM_TYPES 235
 
 /* ioctls on /dev/kvm */
 #define KVM_GET_API_VERSION KVM_IO_(0x00)
 #define KVM_CREATE_VM KVM_IO_(0x01)
+#define KVM_GET_MSR_INDEX_LIST KVM_IOWR_(0x02, struct kvm_msr_list)
 #define KVM_CHECK_EXTENSION KVM_IO_(0x03)
 #define KVM_GET_VCPU_MMAP_SIZE KVM_IO_(0x04)
+#define KVM_GET_SUPPORTED_CPUID KVM_IOWR_(0x05, struct kvm_cpuid2)
+#define KVM_GET_EMULATED_CPUID KVM_IOWR_(0x09, struct kvm_cpuid2)
+#define KVM_GET_MSR_FEATURE_INDEX_LIST KVM_IOWR_(0x0a, struct kvm_msr_list)
+/* KVM_GET_MSRS is also a /dev/kvm ioctl (feature MSRs). */
 /* ioctls on VM fds */
 #define KVM_CREATE_VCPU KVM_IO_(0x41)
 #define KVM_SET_USER_MEMORY_REGION KVM_IOW_(0x46, struct kvm_userspace_memory_region)
 #define KVM_SET_USER_MEMORY_REGION2 KVM_IOW_(0x49, struct kvm_userspace_memory_region2)
 #define KVM_ENABLE_CAP KVM_IOW_(0xa3, struct kvm_enable_cap)
+/* KVM_SET_TSC_KHZ and KVM_GET_TSC_KHZ are also VM ioctls. */
 /* ioctls on vCPU fds */
 #define KVM_RUN KVM_IO_(0x80)
 #define KVM_GET_REGS KVM_IOR_(0x81, struct kvm_regs)
 #define KVM_SET_REGS KVM_IOW_(0x82, struct kvm_regs)
 #define KVM_GET_SREGS KVM_IOR_(0x83, struct kvm_sregs)
 #define KVM_SET_SREGS KVM_IOW_(0x84, struct kvm_sregs)
+#define KVM_TRANSLATE KVM_IOWR_(0x85, struct kvm_translation)
+#define KVM_GET_FPU KVM_IOR_(0x8c, struct kvm_fpu)
+#define KVM_SET_FPU KVM_IOW_(0x8d, struct kvm_fpu)
+#define KVM_GET_XSAVE KVM_IOR_(0xa4, struct kvm_xsave)
+#define KVM_SET_XSAVE KVM_IOW_(0xa5, struct kvm_xsave)
+#define KVM_GET_XCRS KVM_IOR_(0xa6, struct kvm_xcrs)
+#define KVM_SET_XCRS KVM_IOW_(0xa7, struct kvm_xcrs)
+#define KVM_GET_SREGS2 KVM_IOR_(0xcc, struct kvm_sregs2)
+#define KVM_SET_SREGS2 KVM_IOW_(0xcd, struct kvm_sregs2)
+#define KVM_GET_XSAVE2 KVM_IOR_(0xcf, struct kvm_xsave)
+#define KVM_GET_MSRS KVM_IOWR_(0x88, struct kvm_msrs)
+#define KVM_SET_MSRS KVM_IOW_(0x89, struct kvm_msrs)
+#define KVM_SET_CPUID KVM_IOW_(0x8a, struct kvm_cpuid)
+#define KVM_SET_CPUID2 KVM_IOW_(0x90, struct kvm_cpuid2)
+#define KVM_GET_CPUID2 KVM_IOWR_(0x91, struct kvm_cpuid2)
+#define KVM_SET_TSC_KHZ KVM_IO_(0xa2)
+#define KVM_GET_TSC_KHZ KVM_IO_(0xa3)
 #define KVM_GET_MP_STATE KVM_IOR_(0x98, struct kvm_mp_state)
 #define KVM_SET_MP_STATE KVM_IOW_(0x99, struct kvm_mp_state)
 
@@ -247,11 +403,33 @@ KVM_ABI_ASSERT(sizeof(struct kvm_userspace_memory_region2) == 160, "memory regio
 KVM_ABI_ASSERT(sizeof(struct kvm_regs) == 144, "kvm_regs");
 KVM_ABI_ASSERT(sizeof(struct kvm_segment) == 24, "kvm_segment");
 KVM_ABI_ASSERT(sizeof(struct kvm_sregs) == 312, "kvm_sregs");
+KVM_ABI_ASSERT(sizeof(struct kvm_sregs2) == 320, "kvm_sregs2");
+KVM_ABI_ASSERT(sizeof(struct kvm_fpu) == 416, "kvm_fpu");
+KVM_ABI_ASSERT(sizeof(struct kvm_xcrs) == 392, "kvm_xcrs");
+KVM_ABI_ASSERT(sizeof(struct kvm_translation) == 24, "kvm_translation");
+KVM_ABI_ASSERT(sizeof(struct kvm_sync_regs) == 520, "kvm_sync_regs");
 KVM_ABI_ASSERT(KVM_SET_USER_MEMORY_REGION == 0x4020ae46, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_USER_MEMORY_REGION2 == 0x40a0ae49, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_SREGS == 0x8138ae83, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_CREATE_VCPU == 0xae41, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_MP_STATE == 0x8004ae98, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_ENABLE_CAP == 0x4068aea3, "ioctl encoding");
+KVM_ABI_ASSERT(sizeof(struct kvm_cpuid_entry) == 24, "kvm_cpuid_entry");
+KVM_ABI_ASSERT(sizeof(struct kvm_cpuid) == 8, "kvm_cpuid");
+KVM_ABI_ASSERT(sizeof(struct kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2");
+KVM_ABI_ASSERT(sizeof(struct kvm_cpuid2) == 8, "kvm_cpuid2");
+KVM_ABI_ASSERT(sizeof(struct kvm_msr_entry) == 16, "kvm_msr_entry");
+KVM_ABI_ASSERT(sizeof(struct kvm_msrs) == 8, "kvm_msrs");
+KVM_ABI_ASSERT(sizeof(struct kvm_msr_list) == 4, "kvm_msr_list");
+KVM_ABI_ASSERT(KVM_GET_MSR_INDEX_LIST == 0xc004ae02, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_SUPPORTED_CPUID == 0xc008ae05, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_MSR_FEATURE_INDEX_LIST == 0xc004ae0a, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_MSRS == 0xc008ae88, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_MSRS == 0x4008ae89, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_CPUID == 0x4008ae8a, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_CPUID2 == 0x4008ae90, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_CPUID2 == 0xc008ae91, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_TSC_KHZ == 0xaea2, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_TSC_KHZ == 0xaea3, "ioctl encoding");
 
 #endif /* KVMPP_UAPI_KVM_ABI_H */

@@ -8,6 +8,7 @@
 #include <glue/x86.h>
 #include <kxx/new.hpp>
 
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -32,6 +33,47 @@ int g_fail_fd = 0;
 const void* g_mm = reinterpret_cast<const void*>(0x1000);
 int g_next_fd = 100;
 int g_warnings = 0;
+std::map<std::pair<uint32_t, uint32_t>, std::array<uint32_t, 4>> g_cpuid;
+std::map<uint32_t, uint64_t> g_host_msrs;
+uint64_t g_host_xcr0 = 7;
+uint64_t g_tsc = 0;
+unsigned g_tsc_khz = 0;
+
+// A plausible AMD host (family 19h): the features the x86 layer filters.
+void default_host_cpuid() {
+  g_cpuid.clear();
+  auto set = [](uint32_t leaf, uint32_t sub, uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    g_cpuid[{leaf, sub}] = {a, b, c, d};
+  };
+  constexpr uint32_t kAuth = 0x68747541, kEnti = 0x69746e65, kCamd = 0x444d4163;
+  set(0, 0, 0x10, kAuth, kCamd, kEnti);
+  set(1, 0, 0x00a00f11, 0x00020800, 0x7ef8320b, 0x178bfbff);
+  set(5, 0, 0x40, 0x40, 3, 0x11);
+  set(6, 0, 4, 0, 1, 0);
+  set(7, 0, 1, 0x219d01ab | (1u << 16), 0x0040061c, 0x00000010 | (1u << 26));
+  set(7, 1, 0x10, 0, 0, 0);
+  set(0xb, 0, 1, 2, 0x100, 5);
+  set(0xb, 1, 7, 16, 0x201, 5);
+  set(0xb, 2, 0, 0, 2, 5);
+  set(0xd, 0, 0x207, 0x988, 0x988, 0);
+  set(0xd, 1, 0xf, 0x348, 0, 0);
+  set(0xd, 2, 0x100, 0x240, 0, 0);
+  set(0xd, 9, 8, 0x980, 0, 0);
+  set(0x80000000, 0, 0x80000021, kAuth, kCamd, kEnti);
+  set(0x80000001, 0, 0x00a00f11, 0x20000000, 0x75c237ff, 0x2fd3fbff);
+  set(0x80000002, 0, 0x20444d41, 0x43595045, 0x30363720, 0x36312033);
+  set(0x80000005, 0, 0xff40ff40, 0xff40ff40, 0x20080140, 0x20080140);
+  set(0x80000007, 0, 0, 0x3b, 0, 0x6799);
+  set(0x80000008, 0, 0x3030, 0x111ef657, 0x703f, 0x10000);
+  set(0x8000000a, 0, 1, 0x8000, 0, 0x119b9cff);
+  set(0x8000001d, 0, 0x4121, 0x1c0003f, 0x3f, 0);
+  set(0x8000001d, 1, 0x4122, 0x1c0003f, 0x3f, 0);
+  set(0x8000001d, 2, 0x4143, 0x1c0003f, 0x3ff, 2);
+  set(0x8000001d, 3, 0x3c163, 0x3c0003f, 0x7fff, 1);
+  set(0x8000001e, 0, 2, 0x101, 0, 0);
+  set(0x8000001f, 0, 0x1, 0x16f, 0, 0);
+  set(0x80000021, 0, 0x45, 0, 0, 0);
+}
 std::map<int, fake::File> g_files;
 
 void* raw_alloc(size_t size, bool counted, bool zero) {
@@ -196,13 +238,30 @@ void* kvmg_mmu_notifier_register(void* owner) { return owner; }
 void kvmg_mmu_notifier_unregister(void*) {}
 
 unsigned int kvmg_x86_host_paging_levels(void) { return 4; }
-uint64_t kvmg_x86_host_xcr0(void) { return 7; }
+uint64_t kvmg_x86_host_xcr0(void) { return g_host_xcr0; }
+void kvmg_x86_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]) {
+  auto it = g_cpuid.find({leaf, subleaf});
+  for (int i = 0; i < 4; i++) regs[i] = it == g_cpuid.end() ? 0 : it->second[i];
+}
+uint64_t kvmg_x86_rdtsc(void) { return g_tsc; }
+unsigned int kvmg_x86_tsc_khz(void) { return g_tsc_khz; }
+int kvmg_rdmsr_safe(uint32_t msr, uint64_t* val) {
+  auto it = g_host_msrs.find(msr);
+  if (it == g_host_msrs.end()) return -EIO;
+  *val = it->second;
+  return 0;
+}
+bool kvmg_x86_host_has_pku(void) { return false; }
 void* kvmg_fpu_alloc(void) { return kvmg_alloc(64, KVMG_ALLOC_ZERO); }
 void kvmg_fpu_free(void* fpu) { kvmg_free(fpu); }
 void kvmg_fpu_load_guest(void*) {}
 void kvmg_fpu_put_guest(void*) {}
 void kvmg_fpu_prepare_entry(void) {}
 void kvmg_x86_restore_host_debugregs(void) {}
+void kvmg_fpu_get_uabi(void*, void* buf, unsigned int size, uint64_t, uint32_t) {
+  memset(buf, 0, size);
+}
+int kvmg_fpu_set_uabi(void*, const void*, uint64_t, uint32_t*) { return 0; }
 
 static int new_fd(bool vcpu, void* object) {
   if (g_fail_fd) return -std::exchange(g_fail_fd, 0);
@@ -246,11 +305,25 @@ void close_all() {
   while (!g_files.empty()) close_fd(g_files.begin()->first);
 }
 int warnings() { return g_warnings; }
+void set_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx,
+                    uint32_t edx) {
+  g_cpuid[{leaf, subleaf}] = {eax, ebx, ecx, edx};
+}
+void clear_host_cpuid() { g_cpuid.clear(); }
+void set_host_xcr0(uint64_t xcr0) { g_host_xcr0 = xcr0; }
+void set_tsc(uint64_t tsc) { g_tsc = tsc; }
+void set_tsc_khz(unsigned khz) { g_tsc_khz = khz; }
+void set_host_msr(uint32_t msr, uint64_t value) { g_host_msrs[msr] = value; }
 void reset() {
   close_all();
   g_fail_after = 0;
   g_fail_fd = 0;
   g_mm = reinterpret_cast<const void*>(0x1000);
   g_warnings = 0;
+  default_host_cpuid();
+  g_host_msrs = {{0x8b, 0x0a0011d1}};  // IA32_UCODE_REV (AMD: patch level)
+  g_host_xcr0 = 7;
+  g_tsc = 1000000;
+  g_tsc_khz = 2000000;
 }
 }  // namespace fake

@@ -40,6 +40,9 @@ inline constexpr uint8_t kUdVector = 6, kGpVector = 13, kPfVector = 14;
 
 inline bool long_mode(const x86_state& s) { return s.efer & kEferLma; }
 inline bool code64(const x86_state& s) { return long_mode(s) && s.seg[X86_CS].l; }
+// Where the current instruction is: a pending completion only applies if
+// user space left RIP there (as upstream).
+inline uint64_t linear_rip(const x86_state& s) { return s.seg[X86_CS].base + s.rip; }
 
 // Queue an exception for the next entry.
 void queue_exception(x86_state& s, uint8_t vector, bool has_error = false, uint32_t error = 0);
@@ -90,7 +93,26 @@ kxx::Status get_regs(Vcpu& vcpu, unsigned long uarg);
 kxx::Status set_regs(Vcpu& vcpu, unsigned long uarg);
 kxx::Status get_sregs(Vcpu& vcpu, unsigned long uarg);
 kxx::Status set_sregs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status get_sregs2(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_sregs2(Vcpu& vcpu, unsigned long uarg);
+kxx::Status translate_ioctl(Vcpu& vcpu, unsigned long uarg);
 uint64_t default_apic_base(unsigned vcpu_id);
+// KVM_CAP_SYNC_REGS: the fields supported, and the copies in and out of
+// kvm_run around KVM_RUN.
+long sync_regs_mask();
+kxx::Status sync_regs_in(Vcpu& vcpu);
+void sync_regs_out(Vcpu& vcpu);
+
+// FPU/XSAVE/XCR ioctls (x86_fpu.cpp). guest_xcr0_mask: the XCR0 bits the
+// guest may enable.
+uint64_t guest_xcr0_mask(Vcpu& vcpu);
+kxx::Status get_fpu(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_fpu(Vcpu& vcpu, unsigned long uarg);
+kxx::Status get_xsave(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_xsave(Vcpu& vcpu, unsigned long uarg);
+long xsave2_size();
+kxx::Status get_xcrs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_xcrs(Vcpu& vcpu, unsigned long uarg);
 
 // Reset to the architectural power-on state (SDM "Processor State After
 // Reset", APM "Processor Initialization State").

@@ -4,12 +4,19 @@
 
 #include <virt/kvm/vm.hpp>
 
+#include "x86.hpp"
+
 namespace kvmpp::arch {
 
 long check_extension(const Vm*, long cap) {
   switch (cap) {
     case KVM_CAP_MP_STATE: return 1;
     case KVM_CAP_VM_TYPES: return long(kSupportedVmTypes);
+    case KVM_CAP_XSAVE: return 1;
+    case KVM_CAP_XCRS: return 1;
+    case KVM_CAP_SREGS2: return 1;
+    case KVM_CAP_XSAVE2: return x86::xsave2_size();
+    case KVM_CAP_SYNC_REGS: return x86::sync_regs_mask();
     default: return 0;
   }
 }

@@ -63,7 +63,7 @@ kxx::Result<Next> string_io(Vcpu& vcpu, const x86_exit& exit) {
 
   PendingIo& p = vcpu.arch().pending_io;
   p = {true,         bool(io.in),     true,          bool(io.rep), io.size,
-       io.addr_size, uint32_t(count), exit.next_rip, linear};
+       io.addr_size, uint32_t(count), exit.next_rip, linear,       linear_rip(s)};
   if (!io.in) {
     uint8_t* data = pio_data(vcpu);
     for (uint64_t i = 0; i < count; i++) {
@@ -87,7 +87,7 @@ kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit) {
   if (io.string) return string_io(vcpu, exit);
   x86_state& s = vcpu.arch().regs;
   PendingIo& p = vcpu.arch().pending_io;
-  p = {true, bool(io.in), false, false, io.size, 0, 1, exit.next_rip, 0};
+  p = {true, bool(io.in), false, false, io.size, 0, 1, exit.next_rip, 0, linear_rip(s)};
   if (!io.in) {
     uint64_t rax = s.gpr[X86_RAX];
     uint8_t* data = pio_data(vcpu);
@@ -102,6 +102,8 @@ kxx::Status complete_io(Vcpu& vcpu) {
   if (!p.active) return kxx::OkStatus();
   p.active = false;
   x86_state& s = vcpu.arch().regs;
+  // User space moved RIP (KVM_SET_REGS): the instruction is abandoned.
+  if (linear_rip(s) != p.insn_linear_rip) return kxx::OkStatus();
   const uint8_t* data = pio_data(vcpu);
   if (!p.string) {
     if (p.in) {

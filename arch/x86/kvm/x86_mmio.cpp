@@ -112,7 +112,7 @@ kxx::Result<Next> emulate_once(Vcpu& vcpu) {
   switch (o.kind) {
     case emu::Outcome::kDone: commit(); return Next::kEnter;
     case emu::Outcome::kMmioRead:
-      st.pending_mmio = {true, o.gpa, uint8_t(o.len)};
+      st.pending_mmio = {true, linear_rip(s), o.gpa, uint8_t(o.len)};
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
       kr->mmio.len = o.len;
@@ -152,6 +152,10 @@ kxx::Result<Next> complete_mmio(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
   if (!st.pending_mmio.active) return Next::kEnter;
   st.pending_mmio.active = false;
+  if (linear_rip(st.regs) != st.pending_mmio.insn_linear_rip) {
+    st.mmio_cache.clear();  // user space moved RIP: the instruction is abandoned
+    return Next::kEnter;
+  }
   const kvm_run* kr = vcpu.run();
   TRY_STATUS(st.mmio_cache.add(st.pending_mmio.gpa, kr->mmio.data, st.pending_mmio.len));
   return emulate_once(vcpu);

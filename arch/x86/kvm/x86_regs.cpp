@@ -55,34 +55,38 @@ bool valid_sregs(const kvm_sregs& k) {
 
 }  // namespace
 
-kxx::Status get_regs(Vcpu& vcpu, unsigned long uarg) {
+static kvm_regs read_regs(Vcpu& vcpu) {
   const x86_state& s = vcpu.arch().regs;
   kvm_regs k{};
   uint64_t* out = &k.rax;
   for (unsigned i = 0; i < 16; i++) out[i] = s.gpr[kRegsOrder[i]];
   k.rip = s.rip;
   k.rflags = s.rflags;
-  return copy_to_user(uarg, k);
+  return k;
 }
 
-kxx::Status set_regs(Vcpu& vcpu, unsigned long uarg) {
-  auto k = TRY(copy_from_user<kvm_regs>(uarg));
+static void write_regs(Vcpu& vcpu, const kvm_regs& k) {
   x86_state& s = vcpu.arch().regs;
   const uint64_t* in = &k.rax;
   for (unsigned i = 0; i < 16; i++) s.gpr[kRegsOrder[i]] = in[i];
   s.rip = k.rip;
   s.rflags = k.rflags | kRflagsFixed;
-  // Setting registers abandons an unfinished instruction (upstream does the
-  // same with its pending emulation).
-  vcpu.arch().pending_io = {};
-  vcpu.arch().pending_mmio = {};
-  vcpu.arch().mmio_cache.clear();
+  // A pending I/O or MMIO completion still applies on the next KVM_RUN if
+  // RIP is left on its instruction (see complete_io/complete_mmio).
+}
+
+kxx::Status get_regs(Vcpu& vcpu, unsigned long uarg) { return copy_to_user(uarg, read_regs(vcpu)); }
+
+kxx::Status set_regs(Vcpu& vcpu, unsigned long uarg) {
+  auto k = TRY(copy_from_user<kvm_regs>(uarg));
+  write_regs(vcpu, k);
   return kxx::OkStatus();
 }
 
-kxx::Status get_sregs(Vcpu& vcpu, unsigned long uarg) {
+// kvm_sregs and kvm_sregs2 share their first fields; Sregs is either.
+template <typename Sregs>
+void read_sregs_common(Vcpu& vcpu, Sregs& k) {
   const x86_state& s = vcpu.arch().regs;
-  kvm_sregs k{};
   k.cs = to_abi(s.seg[X86_CS]);
   k.ds = to_abi(s.seg[X86_DS]);
   k.es = to_abi(s.seg[X86_ES]);
@@ -100,16 +104,10 @@ kxx::Status get_sregs(Vcpu& vcpu, unsigned long uarg) {
   k.cr8 = s.cr8;
   k.efer = s.efer;
   k.apic_base = vcpu.arch().apic_base;
-  // No interrupt is ever pending for injection: there is no KVM_INTERRUPT yet.
-  return copy_to_user(uarg, k);
 }
 
-kxx::Status set_sregs(Vcpu& vcpu, unsigned long uarg) {
-  auto k = TRY(copy_from_user<kvm_sregs>(uarg));
-  if (!valid_sregs(k)) return kxx::Errno::kInval;
-  // A pending interrupt cannot be queued without KVM_INTERRUPT support.
-  for (uint64_t w : k.interrupt_bitmap)
-    if (w) return kxx::Errno::kInval;
+template <typename Sregs>
+void write_sregs_common(Vcpu& vcpu, const Sregs& k) {
   x86_state& s = vcpu.arch().regs;
   s.seg[X86_CS] = from_abi(k.cs);
   s.seg[X86_DS] = from_abi(k.ds);
@@ -128,7 +126,107 @@ kxx::Status set_sregs(Vcpu& vcpu, unsigned long uarg) {
   s.cr8 = k.cr8;
   s.efer = k.efer;
   vcpu.arch().apic_base = k.apic_base;
+}
+
+static kvm_sregs read_sregs(Vcpu& vcpu) {
+  kvm_sregs k{};
+  read_sregs_common(vcpu, k);
+  // No interrupt is ever pending for injection: there is no KVM_INTERRUPT yet.
+  return k;
+}
+
+static kxx::Status write_sregs(Vcpu& vcpu, const kvm_sregs& k) {
+  if (!valid_sregs(k)) return kxx::Errno::kInval;
+  // A pending interrupt cannot be queued without KVM_INTERRUPT support.
+  for (uint64_t w : k.interrupt_bitmap)
+    if (w) return kxx::Errno::kInval;
+  write_sregs_common(vcpu, k);
   return kxx::OkStatus();
+}
+
+kxx::Status get_sregs(Vcpu& vcpu, unsigned long uarg) {
+  return copy_to_user(uarg, read_sregs(vcpu));
+}
+
+kxx::Status set_sregs(Vcpu& vcpu, unsigned long uarg) {
+  auto k = TRY(copy_from_user<kvm_sregs>(uarg));
+  return write_sregs(vcpu, k);
+}
+
+// PAE paging (not long mode) reads four PDPTEs at CR3 (SDM "PAE Paging").
+static bool pae_paging(const x86_state& s) {
+  return (s.cr0 & kCr0Pg) && (s.cr4 & kCr4Pae) && !(s.efer & kEferLma);
+}
+
+kxx::Status get_sregs2(Vcpu& vcpu, unsigned long uarg) {
+  kvm_sregs2 k{};
+  read_sregs_common(vcpu, k);
+  const x86_state& s = vcpu.arch().regs;
+  if (pae_paging(s)) {
+    TRY_STATUS(read_gpa(vcpu.vm(), s.cr3 & 0xffffffe0, k.pdptrs, sizeof(k.pdptrs)));
+    k.flags = KVM_SREGS2_FLAGS_PDPTRS_VALID;
+  }
+  return copy_to_user(uarg, k);
+}
+
+kxx::Status set_sregs2(Vcpu& vcpu, unsigned long uarg) {
+  auto k = TRY(copy_from_user<kvm_sregs2>(uarg));
+  if (k.flags & ~uint64_t(KVM_SREGS2_FLAGS_PDPTRS_VALID)) return kxx::Errno::kInval;
+  kvm_sregs as1{};
+  read_sregs_common(vcpu, as1);  // for the checks: take every field from k
+  as1.cs = k.cs, as1.ds = k.ds, as1.es = k.es, as1.fs = k.fs, as1.gs = k.gs, as1.ss = k.ss;
+  as1.tr = k.tr, as1.ldt = k.ldt, as1.gdt = k.gdt, as1.idt = k.idt;
+  as1.cr0 = k.cr0, as1.cr2 = k.cr2, as1.cr3 = k.cr3, as1.cr4 = k.cr4, as1.cr8 = k.cr8;
+  as1.efer = k.efer, as1.apic_base = k.apic_base;
+  if (!valid_sregs(as1)) return kxx::Errno::kInval;
+  bool pae = (k.cr0 & kCr0Pg) && (k.cr4 & kCr4Pae) && !(k.efer & kEferLma);
+  // PDPTRs only mean something with PAE paging. NPT walks the guest's
+  // PDPTEs from memory, so they are not kept in a register either.
+  if ((k.flags & KVM_SREGS2_FLAGS_PDPTRS_VALID) && !pae) return kxx::Errno::kInval;
+  write_sregs_common(vcpu, k);
+  return kxx::OkStatus();
+}
+
+kxx::Status translate_ioctl(Vcpu& vcpu, unsigned long uarg) {
+  auto tr = TRY(copy_from_user<kvm_translation>(uarg));
+  // As upstream: a supervisor read, reported as writeable and not user.
+  auto t = translate(vcpu.vm(), vcpu.arch().regs, tr.linear_address, kRead, true);
+  bool ok = t.ok() && !t.value().fault;
+  tr.physical_address = ok ? t.value().gpa : ~uint64_t(0);
+  tr.valid = ok;
+  tr.writeable = 1;
+  tr.usermode = 0;
+  return copy_to_user(uarg, tr);
+}
+
+// KVM_CAP_SYNC_REGS: kvm_run carries registers in and out of KVM_RUN.
+constexpr uint64_t kSyncValid = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+
+long sync_regs_mask() { return long(kSyncValid); }
+
+kxx::Status sync_regs_in(Vcpu& vcpu) {
+  kvm_run* kr = vcpu.run();
+  if ((kr->kvm_valid_regs | kr->kvm_dirty_regs) & ~kSyncValid) return kxx::Errno::kInval;
+  // The page is shared with user space: read each structure once.
+  if (kr->kvm_dirty_regs & KVM_SYNC_X86_REGS) {
+    kvm_regs r;
+    __builtin_memcpy(&r, &kr->s.regs.regs, sizeof(r));
+    write_regs(vcpu, r);
+    kr->kvm_dirty_regs &= ~uint64_t(KVM_SYNC_X86_REGS);
+  }
+  if (kr->kvm_dirty_regs & KVM_SYNC_X86_SREGS) {
+    kvm_sregs r;
+    __builtin_memcpy(&r, &kr->s.regs.sregs, sizeof(r));
+    TRY_STATUS(write_sregs(vcpu, r));
+    kr->kvm_dirty_regs &= ~uint64_t(KVM_SYNC_X86_SREGS);
+  }
+  return kxx::OkStatus();
+}
+
+void sync_regs_out(Vcpu& vcpu) {
+  kvm_run* kr = vcpu.run();
+  if (kr->kvm_valid_regs & KVM_SYNC_X86_REGS) kr->s.regs.regs = read_regs(vcpu);
+  if (kr->kvm_valid_regs & KVM_SYNC_X86_SREGS) kr->s.regs.sregs = read_sregs(vcpu);
 }
 
 uint64_t default_apic_base(unsigned vcpu_id) {

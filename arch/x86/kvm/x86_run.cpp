@@ -10,6 +10,38 @@
 namespace kvmpp::x86 {
 namespace {
 
+uint32_t rdpkru() {
+  uint32_t eax, edx;
+  asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+  return eax;
+}
+
+void wrpkru(uint32_t v) { asm volatile(".byte 0x0f, 0x01, 0xef" ::"a"(v), "c"(0), "d"(0)); }
+
+// The guest can run with any PKRU (RDPKRU/WRPKRU do not exit), and PKRU is
+// the host task's user state: give the guest its own, and put the host's
+// back before anything else can use it. Interrupts are off.
+class PkruSwitch {
+ public:
+  PkruSwitch(x86_state& s, bool host_pku) : s_(s), active_(host_pku) {
+    if (!active_) return;
+    host_ = rdpkru();
+    if (s_.pkru != host_) wrpkru(s_.pkru);
+  }
+  ~PkruSwitch() {
+    if (!active_) return;
+    s_.pkru = rdpkru();
+    if (s_.pkru != host_) wrpkru(host_);
+  }
+  PkruSwitch(const PkruSwitch&) = delete;
+  PkruSwitch& operator=(const PkruSwitch&) = delete;
+
+ private:
+  x86_state& s_;
+  bool active_;
+  uint32_t host_ = 0;
+};
+
 // One entry into the guest. Interrupts are off from the last check of
 // requests and signals until the exit, so a kick cannot be missed.
 kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
@@ -35,7 +67,11 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
     run.exit.kind = X86_EXIT_INTR;
     return kxx::OkStatus();
   }
-  int r = vcpu.vm().backend().vcpu_run(vcpu.backend_vcpu(), &run);
+  int r;
+  {
+    PkruSwitch pkru(*run.state, run.host_pku);
+    r = vcpu.vm().backend().vcpu_run(vcpu.backend_vcpu(), &run);
+  }
   vcpu.exit_guest_mode();
   kvmg_x86_restore_host_debugregs();
   kvmg_irq_enable();
@@ -67,7 +103,7 @@ kxx::Result<Next> handle_exit(Vcpu& vcpu, const x86_exit& exit) {
 
 namespace kvmpp::arch {
 
-long vcpu_run(Vcpu& vcpu) {
+static long run_loop(Vcpu& vcpu) {
   using namespace x86;
   kvm_run* kr = vcpu.run();
   VcpuState& st = vcpu.arch();
@@ -86,6 +122,7 @@ long vcpu_run(Vcpu& vcpu) {
   x86_run run{};
   run.state = &st.regs;
   run.host_xcr0 = kvmg_x86_host_xcr0();
+  run.host_pku = kvmg_x86_host_has_pku();
   run.tdp_root = vcpu.vm().arch()->tdp.root_pa();
   for (;;) {
     if (kvmg_signal_pending()) {
@@ -98,6 +135,13 @@ long vcpu_run(Vcpu& vcpu) {
     if (!next.ok()) return next.error().to_ret();
     if (next.value() == Next::kUser) return 0;
   }
+}
+
+long vcpu_run(Vcpu& vcpu) {
+  if (auto s = x86::sync_regs_in(vcpu); !s.ok()) return s.to_ret();
+  long r = run_loop(vcpu);
+  x86::sync_regs_out(vcpu);
+  return r;
 }
 
 }  // namespace kvmpp::arch

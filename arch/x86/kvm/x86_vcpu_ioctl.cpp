@@ -31,6 +31,16 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_SET_REGS: return to_ret(x86::set_regs(vcpu, arg));
     case KVM_GET_SREGS: return to_ret(x86::get_sregs(vcpu, arg));
     case KVM_SET_SREGS: return to_ret(x86::set_sregs(vcpu, arg));
+    case KVM_GET_SREGS2: return to_ret(x86::get_sregs2(vcpu, arg));
+    case KVM_SET_SREGS2: return to_ret(x86::set_sregs2(vcpu, arg));
+    case KVM_TRANSLATE: return to_ret(x86::translate_ioctl(vcpu, arg));
+    case KVM_GET_FPU: return to_ret(x86::get_fpu(vcpu, arg));
+    case KVM_SET_FPU: return to_ret(x86::set_fpu(vcpu, arg));
+    case KVM_GET_XSAVE: return to_ret(x86::get_xsave(vcpu, arg));
+    case KVM_GET_XSAVE2: return to_ret(x86::get_xsave(vcpu, arg));
+    case KVM_SET_XSAVE: return to_ret(x86::set_xsave(vcpu, arg));
+    case KVM_GET_XCRS: return to_ret(x86::get_xcrs(vcpu, arg));
+    case KVM_SET_XCRS: return to_ret(x86::set_xcrs(vcpu, arg));
     case KVM_GET_MP_STATE: return to_ret(get_mp_state(vcpu, arg));
     case KVM_SET_MP_STATE: return to_ret(set_mp_state(vcpu, arg));
     default: return to_ret(kUnknownVcpuIoctl);

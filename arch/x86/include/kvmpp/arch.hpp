@@ -39,15 +39,32 @@ struct PendingIo {
   uint8_t addr_size = 0;
   uint32_t count = 0;
   uint64_t next_rip = 0;
-  uint64_t linear = 0;  // INS: where the data goes
+  uint64_t linear = 0;           // INS: where the data goes
+  uint64_t insn_linear_rip = 0;  // CS.base + RIP of the I/O instruction
 };
 
 // An MMIO read waiting for its data from user space.
 struct PendingMmio {
   bool active = false;
+  uint64_t insn_linear_rip = 0;
   uint64_t gpa = 0;
   uint8_t len = 0;
 };
+
+// MSRs the x86 layer keeps itself (x86_msr.cpp, x86_tsc.cpp); those the
+// hardware switches live in x86_state.
+struct MsrState {
+  uint64_t mtrr_def_type = 0;
+  uint64_t mtrr_fixed[11] = {};
+  uint64_t mtrr_var[16] = {};  // PHYSBASE0, PHYSMASK0, PHYSBASE1, ...
+  uint64_t misc_enable = 0;
+  uint64_t ucode_rev = 0;
+  uint64_t hwcr = 0;
+  uint64_t tsc_aux = 0;
+  uint64_t tsc_adjust = 0;
+};
+
+inline constexpr unsigned kNoCpu = ~0u;
 
 // Per-vCPU architecture state.
 struct VcpuState {
@@ -56,9 +73,13 @@ struct VcpuState {
   PendingIo pending_io;
   PendingMmio pending_mmio;
   x86::emu::MmioReadCache mmio_cache;
-  void* fpu = nullptr;    // the guest's FPU state (glue handle)
-  unsigned last_cpu = 0;  // where the guest last ran
+  void* fpu = nullptr;         // the guest's FPU state (glue handle)
+  unsigned last_cpu = kNoCpu;  // where the guest last ran; kNoCpu: never
   uint64_t apic_base = 0;
+  // KVM_SET_CPUID2's table (x86_cpuid.cpp), owned; empty until set.
+  kvm_cpuid_entry2* cpuid = nullptr;
+  unsigned cpuid_nent = 0;
+  MsrState msrs;
 };
 
 // Per-VM architecture state (the TDP page tables), created with the VM.

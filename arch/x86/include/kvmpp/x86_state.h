@@ -59,6 +59,7 @@ struct x86_state {
 	uint64_t dr6;
 	uint64_t dr7;     /* virtual: the hardware runs the guest with DR7 = 0x400 */
 	uint64_t xcr0;
+	uint32_t pkru;    /* the guest's protection-key rights (0 at reset) */
 	/* MSRs the hardware switches itself (VMLOAD/VMSAVE on SVM). */
 	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
@@ -124,6 +125,7 @@ enum x86_run_flags {
 struct x86_run {
 	struct x86_state *state;
 	uint64_t host_xcr0;    /* restored after the exit */
+	bool host_pku;         /* the host uses PKRU: the x86 layer switches it */
 	uint64_t tdp_root;     /* physical address of the NPT/EPT root */
 	unsigned int flags;    /* enum x86_run_flags */
 	struct x86_exit exit;  /* out */

@@ -3,6 +3,8 @@
 #include <linux/module.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/tsc.h>
 #include <asm/tlbflush.h>
 #include <asm/pgtable.h>
 #include <asm/debugreg.h>
@@ -76,11 +78,83 @@ unsigned int kvmg_x86_host_paging_levels(void)
 }
 EXPORT_SYMBOL_GPL(kvmg_x86_host_paging_levels);
 
+bool kvmg_x86_host_has_pku(void)
+{
+	return cpu_feature_enabled(X86_FEATURE_OSPKE);
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_host_has_pku);
+
 uint64_t kvmg_x86_host_xcr0(void)
 {
 	return boot_cpu_has(X86_FEATURE_XSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
 }
 EXPORT_SYMBOL_GPL(kvmg_x86_host_xcr0);
+
+/* The kernel's feature word for a CPUID register it tracks, else all ones. */
+static u32 kernel_cpuid_word(u32 leaf, u32 subleaf, int reg)
+{
+	int word = -1;
+
+	switch (leaf) {
+	case 0x1:
+		word = reg == 3 ? CPUID_1_EDX : reg == 2 ? CPUID_1_ECX : -1;
+		break;
+	case 0x6:
+		word = reg == 0 ? CPUID_6_EAX : -1;
+		break;
+	case 0x7:
+		if (subleaf == 0)
+			word = reg == 1 ? CPUID_7_0_EBX : reg == 2 ? CPUID_7_ECX :
+			       reg == 3 ? CPUID_7_EDX : -1;
+		else if (subleaf == 1)
+			word = reg == 0 ? CPUID_7_1_EAX : -1;
+		break;
+	case 0xd:
+		word = subleaf == 1 && reg == 0 ? CPUID_D_1_EAX : -1;
+		break;
+	case 0x80000001:
+		word = reg == 3 ? CPUID_8000_0001_EDX : reg == 2 ? CPUID_8000_0001_ECX : -1;
+		break;
+	case 0x80000007:
+		word = reg == 1 ? CPUID_8000_0007_EBX : -1;
+		break;
+	case 0x80000008:
+		word = reg == 1 ? CPUID_8000_0008_EBX : -1;
+		break;
+	case 0x8000000a:
+		word = reg == 3 ? CPUID_8000_000A_EDX : -1;
+		break;
+	case 0x8000001f:
+		word = reg == 0 ? CPUID_8000_001F_EAX : -1;
+		break;
+	case 0x80000021:
+		word = reg == 0 ? CPUID_8000_0021_EAX : -1;
+		break;
+	}
+	return word < 0 ? ~0u : boot_cpu_data.x86_capability[word];
+}
+
+void kvmg_x86_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4])
+{
+	int i;
+
+	cpuid_count(leaf, subleaf, &regs[0], &regs[1], &regs[2], &regs[3]);
+	for (i = 0; i < 4; i++)
+		regs[i] &= kernel_cpuid_word(leaf, subleaf, i);
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_cpuid);
+
+uint64_t kvmg_x86_rdtsc(void)
+{
+	return rdtsc_ordered();
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_rdtsc);
+
+unsigned int kvmg_x86_tsc_khz(void)
+{
+	return tsc_khz;
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_tsc_khz);
 
 void *kvmg_fpu_alloc(void)
 {
@@ -123,6 +197,19 @@ void kvmg_fpu_prepare_entry(void)
 		switch_fpu_return();
 }
 EXPORT_SYMBOL_GPL(kvmg_fpu_prepare_entry);
+
+void kvmg_fpu_get_uabi(void *fpu, void *buf, unsigned int size, uint64_t xfeatures,
+		       uint32_t pkru)
+{
+	fpu_copy_guest_fpstate_to_uabi(fpu, buf, size, xfeatures, pkru);
+}
+EXPORT_SYMBOL_GPL(kvmg_fpu_get_uabi);
+
+int kvmg_fpu_set_uabi(void *fpu, const void *buf, uint64_t xcr0, uint32_t *pkru)
+{
+	return fpu_copy_uabi_to_guest_fpstate(fpu, buf, xcr0, pkru);
+}
+EXPORT_SYMBOL_GPL(kvmg_fpu_set_uabi);
 
 void kvmg_x86_restore_host_debugregs(void)
 {

@@ -151,6 +151,23 @@ static void test_immediate_exit(void)
 	EXPECT_EQ(vcpu_regs(v).rip, 0x1004);
 }
 
+static void test_set_regs_moves_rip(void)
+{
+	struct vm *vm = vm_with_ram(1 << 20);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct kvm_regs r;
+
+	vm_load(vm, 0x1000, out_hlt_start, out_hlt_end);
+	vcpu_real_mode(v, 0x1000);
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	/* Moving RIP abandons the OUT: the guest resumes where RIP points. */
+	r = vcpu_regs(v);
+	r.rip = 0x1004; /* the HLT */
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_REGS, &r) == 0);
+	vcpu_run_expect(v, KVM_EXIT_HLT);
+	EXPECT_EQ(vcpu_regs(v).rip, 0x1005);
+}
+
 static void test_run_arg_must_be_zero(void)
 {
 	struct vm *vm = vm_with_ram(1 << 20);
@@ -276,6 +293,7 @@ int main(void)
 		TEST(test_guest_memory),
 		TEST(test_triple_fault_shutdown),
 		TEST(test_immediate_exit),
+		TEST(test_set_regs_moves_rip),
 		TEST(test_run_arg_must_be_zero),
 		TEST(test_mmio),
 		TEST(test_readonly_slot),
