@@ -17,4 +17,5 @@ cp "$src"/*.sh "$out/"
 cat "$src/TESTS" > "$out/TESTS"
 
 $CC $CFLAGS -o "$out/kvm_demo" "$ROOT/tools/demo/kvm_demo.c"
+$CC $CFLAGS -o "$out/exit_bench" "$ROOT/tools/benchmark/exit_bench.c"
 log "selftests built in $out"

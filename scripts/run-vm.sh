@@ -25,14 +25,20 @@ mkdir -p "$initrd_dir/modules/host"
 for m in arch/x86/kernel/msr.ko; do
   xz -dc "$kernel_dir"/lib/modules/*/kernel/$m.xz > "$initrd_dir/modules/host/$(basename "$m")"
 done
+# The stock KVM modules of the same kernel, to compare against (benchmark).
+mkdir -p "$initrd_dir/modules/stock"
+for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko; do
+  xz -dc "$kernel_dir"/lib/modules/*/kernel/$m.xz > "$initrd_dir/modules/stock/$(basename "$m")"
+done
 chmod +x "$initrd_dir/init"
 (cd "$initrd_dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs.cpio.gz"
 
 log "booting the SVM test machine (job: $job)"
 out=$BUILD/vm-$job.log
 set +e
-timeout "$vm_timeout" qemu-system-x86_64 -M q35 -cpu max -m 1G -smp 2 \
-  -accel tcg,thread=multi -kernel "$vmlinuz" -initrd "$BUILD/initramfs.cpio.gz" \
+# shellcheck disable=SC2086 # KVMPP_QEMU_EXTRA is a list of options
+timeout "$vm_timeout" qemu-system-x86_64 -M q35 -cpu max -m 1G -smp "${KVMPP_SMP:-2}" \
+  -accel "${KVMPP_ACCEL:-tcg,thread=multi}" ${KVMPP_QEMU_EXTRA:-} -kernel "$vmlinuz" -initrd "$BUILD/initramfs.cpio.gz" \
   -append "console=ttyS0 quiet panic=-1 kvmpp.job=$job" \
   -nographic -no-reboot -serial mon:stdio < /dev/null 2>&1 | tr -d '\r' | tee "$out" |
   grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\]|^(SeaBIOS|iPXE|Booting|Machine UUID)' || true

@@ -103,6 +103,12 @@ void kvmg_kick_cpu_wait(unsigned int cpu);
  */
 int kvmg_get_user_page(uint64_t hva, bool write, uint64_t *pa, void **page);
 void kvmg_put_page(void *page);
+/*
+ * Whether the VMM maps @hva with a 2 MiB page-table leaf (a huge page):
+ * 0 no, 1 read-only, 2 writable. A lockless look: the caller validates it
+ * with the MMU notifier sequence like any other lookup.
+ */
+int kvmg_user_huge_mapping(uint64_t hva);
 /* Kernel address of a page returned by kvmg_get_user_page (for copies). */
 void *kvmg_page_address(void *page);
 

@@ -233,6 +233,7 @@ int kvmg_get_user_page(uint64_t hva, bool, uint64_t* pa, void** page) {
   return 0;
 }
 void kvmg_put_page(void*) {}
+int kvmg_user_huge_mapping(uint64_t) { return 0; }
 void* kvmg_page_address(void* page) { return page; }
 void* kvmg_mmu_notifier_register(void* owner) { return owner; }
 void kvmg_mmu_notifier_unregister(void*) {}

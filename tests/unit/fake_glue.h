@@ -27,6 +27,17 @@ void close_all();
 // User addresses below this are unmapped: copies fail with -EFAULT.
 inline constexpr uint64_t kBadUserLimit = 4096;
 int warnings();
+// The x86 host: CPUID leaves (EAX, EBX, ECX, EDX by leaf and subleaf; a
+// missing one reads as zeros), XCR0, the TSC and its frequency, and MSRs
+// kvmg_rdmsr_safe reads (a missing one faults). reset() restores a default
+// AMD host (x87/SSE/AVX, 48-bit physical addresses, TSC at 2 GHz).
+void set_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx,
+                    uint32_t edx);
+void clear_host_cpuid();
+void set_host_xcr0(uint64_t xcr0);
+void set_tsc(uint64_t tsc);
+void set_tsc_khz(unsigned khz);
+void set_host_msr(uint32_t msr, uint64_t value);
 // Reset everything above (not the allocation count).
 void reset();
 

@@ -57,6 +57,25 @@ TEST_P(TdpTest, EmptyCacheFailsWithoutDamage) {
   EXPECT_EQ(tdp_.lookup(9), 0u);
 }
 
+TEST_P(TdpTest, HugeLeaf) {
+  PageCache cache;
+  ASSERT_TRUE(cache.topup().ok());
+  ASSERT_TRUE(tdp_.map_2m(512, 0x40000000, true, cache));
+  // Every frame of the 2 MiB range resolves to the one leaf.
+  EXPECT_EQ(tdp_.lookup(512), 0x40000000u | 0xe7);
+  EXPECT_EQ(tdp_.lookup(1023), 0x40000000u | 0xe7);
+  EXPECT_EQ(tdp_.lookup(1024), 0u);
+  // A 4 KiB map inside a 2 MiB leaf is refused; a zap of one frame drops it whole.
+  EXPECT_FALSE(map(600, 0x1000, true));
+  EXPECT_TRUE(tdp_.zap(700, 701));
+  EXPECT_EQ(tdp_.lookup(512), 0u);
+  // Where a 4 KiB table exists, no 2 MiB leaf replaces it.
+  ASSERT_TRUE(map(1030, 0x2000, true));
+  ASSERT_TRUE(cache.topup().ok());
+  EXPECT_FALSE(tdp_.map_2m(1024, 0x80000000, true, cache));
+  EXPECT_EQ(tdp_.lookup(1030), 0x2000u | 0x67);
+}
+
 TEST(TdpLevels, OnlyFourOrFive) {
   Tdp t{kNptFormat};
   EXPECT_FALSE(t.init(3).ok());

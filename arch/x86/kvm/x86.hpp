@@ -12,9 +12,21 @@
 
 namespace kvmpp::arch {
 
+// The VM's TSC reference (x86_tsc.cpp): the last TSC write that vCPUs
+// synchronize with, and the offset it chose.
+struct TscSync {
+  Spinlock lock;
+  bool valid = false;
+  bool user_set = false;  // user space has written a TSC
+  uint64_t value = 0;     // the guest TSC at host_tsc
+  uint64_t host_tsc = 0;  // when it was written
+  uint64_t offset = 0;
+};
+
 // Per-VM x86 state.
 struct VmState {
   x86::Tdp tdp{x86::kNptFormat};
+  TscSync tsc;
 };
 
 }  // namespace kvmpp::arch

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 // x86 capabilities and VM-level configuration.
 #include <kvmpp/arch.hpp>
+#include <kvmpp/uaccess.hpp>
 
 #include <virt/kvm/vm.hpp>
 
 #include "x86.hpp"
+#include "x86_cpuid.hpp"
+#include "x86_msr.hpp"
 
 namespace kvmpp::arch {
 
@@ -17,6 +20,9 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_SREGS2: return 1;
     case KVM_CAP_XSAVE2: return x86::xsave2_size();
     case KVM_CAP_SYNC_REGS: return x86::sync_regs_mask();
+    case KVM_CAP_EXT_CPUID: return 1;
+    case KVM_CAP_GET_MSR_FEATURES: return 1;
+    case KVM_CAP_GET_TSC_KHZ: return 1;
     default: return 0;
   }
 }
@@ -28,8 +34,22 @@ kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   }
 }
 
-long dev_ioctl(unsigned int, unsigned long) { return kxx::Error(kxx::Errno::kInval).to_ret(); }
+long dev_ioctl(unsigned int cmd, unsigned long arg) {
+  switch (cmd) {
+    case KVM_GET_SUPPORTED_CPUID: return to_ret(x86::get_supported_cpuid(arg));
+    case KVM_GET_MSR_INDEX_LIST: return to_ret(x86::get_msr_index_list(arg));
+    case KVM_GET_MSR_FEATURE_INDEX_LIST: return to_ret(x86::get_msr_feature_index_list(arg));
+    case KVM_GET_MSRS: return to_ret(x86::get_feature_msrs(arg));
+    default: return to_ret(kxx::Errno::kInval);
+  }
+}
 
-long vm_ioctl(Vm&, unsigned int, unsigned long) { return kxx::Error(kUnknownVmIoctl).to_ret(); }
+long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
+  switch (cmd) {
+    case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
+    case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
+    default: return to_ret(kUnknownVmIoctl);
+  }
+}
 
 }  // namespace kvmpp::arch

@@ -5,6 +5,8 @@
 #include <glue/x86.h>
 
 #include "x86.hpp"
+#include "x86_cpuid.hpp"
+#include "x86_msr.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -74,35 +76,58 @@ kxx::Result<Next> handle_hlt(Vcpu& vcpu) {
   return Next::kUser;
 }
 
+// The answer comes from the vCPU's CPUID table (x86_cpuid.cpp); the upper
+// halves of the four registers are cleared, as in 64-bit mode.
 kxx::Result<Next> handle_cpuid(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
+  uint32_t fn = uint32_t(s.gpr[X86_RAX]), index = uint32_t(s.gpr[X86_RCX]);
   if (!TRY(skip_instruction(vcpu, kCpuid, sizeof(kCpuid)))) return report_emulation_failure(vcpu);
-  // No KVM_SET_CPUID2 table yet: every leaf reads as zero (as upstream with
-  // an empty table).
-  s.gpr[X86_RAX] = s.gpr[X86_RBX] = s.gpr[X86_RCX] = s.gpr[X86_RDX] = 0;
+  CpuidRegs r = emulate_cpuid(vcpu, fn, index);
+  s.gpr[X86_RAX] = r.eax;
+  s.gpr[X86_RBX] = r.ebx;
+  s.gpr[X86_RCX] = r.ecx;
+  s.gpr[X86_RDX] = r.edx;
   return Next::kEnter;
 }
 
+// RDMSR/WRMSR of ECX with EDX:EAX (x86_msr.cpp); #GP(0) outside CPL 0 and
+// for an MSR that does not exist or a value it does not take.
 kxx::Result<Next> handle_msr(Vcpu& vcpu, bool write) {
+  x86_state& s = vcpu.arch().regs;
   const uint8_t* op = write ? kWrmsr : kRdmsr;
   auto f = TRY(fetch(vcpu));
   if (f.len - f.start < 2 || f.bytes[f.start] != op[0] || f.bytes[f.start + 1] != op[1])
     return report_emulation_failure(vcpu);
-  // No MSR is emulated yet: every access faults as for an unknown MSR.
-  return inject(vcpu, kGpVector, true, 0);
+  bool cpl0 = (s.cr0 & kCr0Pe) ? s.seg[X86_SS].dpl == 0 : true;
+  uint32_t index = uint32_t(s.gpr[X86_RCX]);
+  if (!cpl0) return inject(vcpu, kGpVector, true, 0);
+  if (write) {
+    uint64_t value = (s.gpr[X86_RDX] << 32) | uint32_t(s.gpr[X86_RAX]);
+    if (!set_msr(vcpu, index, value, false).ok()) return inject(vcpu, kGpVector, true, 0);
+  } else {
+    uint64_t value;
+    if (!get_msr(vcpu, index, &value, false).ok()) return inject(vcpu, kGpVector, true, 0);
+    s.gpr[X86_RAX] = uint32_t(value);
+    s.gpr[X86_RDX] = value >> 32;
+  }
+  advance_rip(s, f.start + 2);
+  return Next::kEnter;
 }
 
+// XSETBV (SDM "XSETBV"): #UD without CR4.OSXSAVE; #GP(0) outside CPL 0,
+// for an XCR other than XCR0, and for an XCR0 value the guest's CPUID does
+// not allow or that breaks the XCR0 rules.
 kxx::Result<Next> handle_xsetbv(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
   auto f = TRY(fetch(vcpu));
   if (f.len - f.start < 3 || f.bytes[f.start] != 0x0f || f.bytes[f.start + 1] != 0x01 ||
       f.bytes[f.start + 2] != 0xd1)
     return report_emulation_failure(vcpu);
+  if (!(s.cr4 & kCr4Osxsave)) return inject(vcpu, kUdVector);
   uint64_t value = (s.gpr[X86_RDX] << 32) | uint32_t(s.gpr[X86_RAX]);
-  // Only x87 state until a CPUID table enumerates more (SDM "XSETBV").
-  constexpr uint64_t kSupported = 1;
   bool cpl0 = (s.cr0 & kCr0Pe) ? s.seg[X86_SS].dpl == 0 : true;
-  if (uint32_t(s.gpr[X86_RCX]) != 0 || !cpl0 || !(value & 1) || (value & ~kSupported))
+  if (uint32_t(s.gpr[X86_RCX]) != 0 || !cpl0 ||
+      !xcr0_valid(value, cpuid_allowed_xcr0(guest_cpuid(vcpu))))
     return inject(vcpu, kGpVector, true, 0);
   s.xcr0 = value;
   advance_rip(s, f.start + 3);

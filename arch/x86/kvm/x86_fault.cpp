@@ -30,6 +30,17 @@ kxx::Result<HostPage> get_host_page(uint64_t hva, bool slot_writable, bool write
   return h;
 }
 
+// A 2 MiB mapping needs the whole 2 MiB of guest frames in the slot, the
+// guest and host addresses equally aligned within it, and the VMM mapping it
+// with one huge page (writable, when we map it writable).
+bool can_map_2m(const Memslot& slot, uint64_t gfn, bool writable) {
+  uint64_t first = gfn & ~511ull;
+  if (first < slot.base_gfn || first + 512 > slot.end_gfn()) return false;
+  if (((slot.userspace_addr >> kPageShift) - slot.base_gfn) & 511) return false;
+  int level = kvmg_user_huge_mapping(slot.hva(gfn));
+  return writable ? level == 2 : level != 0;
+}
+
 }  // namespace
 
 kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit) {
@@ -37,19 +48,25 @@ kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit) {
   uint64_t gfn = exit.tdp.gpa >> kPageShift;
   bool write = exit.tdp.error_code & kFaultWrite;
   arch::VmState& as = *vm.arch();
-  x86::PageCache cache;
-  TRY_STATUS(cache.topup());
+  x86::PageCache& cache = vcpu.arch().tdp_pages;
   {
     ReadLock slots(vm.slots_lock());
     const Memslot* slot = vm.memslots().find_gfn(gfn);
     if (slot && !(write && slot->readonly()) && as.tdp.covers(gfn)) {
+      // The cache stays with the vCPU: only pages a map used are replaced.
+      TRY_STATUS(cache.topup());
       uint64_t seq = vm.mmu_sequence();
       auto host = TRY(get_host_page(slot->hva(gfn), !slot->readonly(), write));
+      bool huge = can_map_2m(*slot, gfn, host.writable);
       {
         SpinLockGuard mmu(vm.mmu_lock());
         // An invalidation since we looked the page up may have unmapped it
         // from the VMM: then install nothing; the guest faults again.
-        if (vm.mmu_fault_still_valid(seq)) as.tdp.map(gfn, host.pa, host.writable, cache);
+        if (vm.mmu_fault_still_valid(seq)) {
+          uint64_t off = (gfn & 511) << kPageShift;
+          if (!huge || !as.tdp.map_2m(gfn & ~511ull, host.pa - off, host.writable, cache))
+            as.tdp.map(gfn, host.pa, host.writable, cache);
+        }
       }
       kvmg_put_page(host.page);
       return Next::kEnter;

@@ -8,6 +8,7 @@
 #include <kvmpp/uaccess.hpp>
 
 #include "x86.hpp"
+#include "x86_cpuid.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -54,10 +55,10 @@ kxx::Status set_image(Vcpu& vcpu, const uint8_t* buf) {
 
 }  // namespace
 
-uint64_t guest_xcr0_mask(Vcpu&) {
-  // x87 and SSE state always exist; more components need CPUID 0xD to
-  // enumerate them (KVM_SET_CPUID2).
-  return kXfeatureFp | kXfeatureSse;
+uint64_t guest_xcr0_mask(Vcpu& vcpu) {
+  // x87 and SSE state always exist; more components as CPUID 0xD enumerates
+  // them (KVM_SET_CPUID2), within what the host supports.
+  return cpuid_allowed_xcr0(guest_cpuid(vcpu)) | kXfeatureFp | kXfeatureSse;
 }
 
 kxx::Status get_fpu(Vcpu& vcpu, unsigned long uarg) {

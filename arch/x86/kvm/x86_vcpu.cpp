@@ -3,6 +3,8 @@
 #include <glue/x86.h>
 
 #include "x86.hpp"
+#include "x86_cpuid.hpp"
+#include "x86_msr.hpp"
 
 namespace kvmpp::arch {
 
@@ -10,10 +12,14 @@ kxx::Status vcpu_init(Vcpu& vcpu) {
   vcpu.arch().fpu = kvmg_fpu_alloc();
   if (!vcpu.arch().fpu) return kxx::Errno::kNoMem;
   x86::reset_state(vcpu);
+  x86::msr_init(vcpu);
   return kxx::OkStatus();
 }
 
-void vcpu_destroy(Vcpu& vcpu) { kvmg_fpu_free(vcpu.arch().fpu); }
+void vcpu_destroy(Vcpu& vcpu) {
+  kvmg_fpu_free(vcpu.arch().fpu);
+  x86::free_cpuid(vcpu);
+}
 
 }  // namespace kvmpp::arch
 
@@ -58,7 +64,10 @@ void reset_state(Vcpu& vcpu) {
 }
 
 void queue_exception(x86_state& s, uint8_t vector, bool has_error, uint32_t error) {
-  s.event = {1, vector, X86_EVENT_EXCEPTION, uint8_t(has_error), error};
+  // Real mode pushes no error code (SDM "Exception and Interrupt Handling
+  // in Real-Address Mode").
+  if (!(s.cr0 & kCr0Pe)) has_error = false;
+  s.event = {1, vector, X86_EVENT_EXCEPTION, uint8_t(has_error), has_error ? error : 0};
 }
 
 void advance_rip(x86_state& s, unsigned len) {

@@ -6,6 +6,8 @@
 #include <virt/kvm/vcpu.hpp>
 
 #include "x86.hpp"
+#include "x86_cpuid.hpp"
+#include "x86_msr.hpp"
 
 namespace kvmpp::arch {
 namespace {
@@ -43,6 +45,13 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_SET_XCRS: return to_ret(x86::set_xcrs(vcpu, arg));
     case KVM_GET_MP_STATE: return to_ret(get_mp_state(vcpu, arg));
     case KVM_SET_MP_STATE: return to_ret(set_mp_state(vcpu, arg));
+    case KVM_SET_CPUID: return to_ret(x86::set_cpuid(vcpu, arg));
+    case KVM_SET_CPUID2: return to_ret(x86::set_cpuid2(vcpu, arg));
+    case KVM_GET_CPUID2: return to_ret(x86::get_cpuid2(vcpu, arg));
+    case KVM_GET_MSRS: return to_ret(x86::get_msrs(vcpu, arg));
+    case KVM_SET_MSRS: return to_ret(x86::set_msrs(vcpu, arg));
+    case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
+    case KVM_SET_TSC_KHZ: return to_ret(x86::set_tsc_khz(arg));
     default: return to_ret(kUnknownVcpuIoctl);
   }
 }

@@ -2,6 +2,7 @@
 /* Glue: spinlocks, scheduling and interrupts, the VMM's pages, MMU notifiers. */
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/pgtable.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
@@ -97,6 +98,38 @@ int kvmg_get_user_page(uint64_t hva, bool write, uint64_t *pa, void **page)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(kvmg_get_user_page);
+
+int kvmg_user_huge_mapping(uint64_t hva)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long flags;
+	pgd_t *pgd;
+	p4d_t *p4d, p4dv;
+	pud_t *pud, pudv;
+	pmd_t pmdv;
+	int r = 0;
+
+	/* Interrupts off keep the page tables from being freed under us. */
+	local_irq_save(flags);
+	pgd = pgd_offset(mm, hva);
+	if (pgd_none(READ_ONCE(*pgd)))
+		goto out;
+	p4d = p4d_offset(pgd, hva);
+	p4dv = READ_ONCE(*p4d);
+	if (p4d_none(p4dv) || !p4d_present(p4dv))
+		goto out;
+	pud = pud_offset(&p4dv, hva);
+	pudv = READ_ONCE(*pud);
+	if (pud_none(pudv) || !pud_present(pudv) || pud_leaf(pudv))
+		goto out;
+	pmdv = READ_ONCE(*pmd_offset(&pudv, hva));
+	if (pmd_present(pmdv) && pmd_leaf(pmdv))
+		r = pmd_write(pmdv) ? 2 : 1;
+out:
+	local_irq_restore(flags);
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvmg_user_huge_mapping);
 
 void kvmg_put_page(void *page)
 {

@@ -5,6 +5,7 @@
 #include <kvmpp/x86_state.h>
 #include <uapi/kvm_abi.h>
 #include <arch/x86/kvm/emulate/emulate.hpp>
+#include <arch/x86/kvm/mmu/tdp.hpp>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
@@ -73,6 +74,7 @@ struct VcpuState {
   PendingIo pending_io;
   PendingMmio pending_mmio;
   x86::emu::MmioReadCache mmio_cache;
+  x86::PageCache tdp_pages;    // table pages for the next TDP fault
   void* fpu = nullptr;         // the guest's FPU state (glue handle)
   unsigned last_cpu = kNoCpu;  // where the guest last ran; kNoCpu: never
   uint64_t apic_base = 0;

@@ -48,22 +48,39 @@ uint64_t* Tdp::table_of(uint64_t entry) const {
   return static_cast<uint64_t*>(kvmg_phys_to_virt(entry & kAddrMask));
 }
 
-bool Tdp::map(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache) {
-  if (!in_range(gfn)) return false;
+uint64_t* Tdp::walk_to(uint64_t gfn, unsigned target, PageCache& cache) {
+  if (!in_range(gfn)) return nullptr;
   uint64_t* table = root_;
-  for (unsigned level = levels_; level > 1; level--) {
+  for (unsigned level = levels_; level > target; level--) {
     uint64_t* e = &table[index_of(gfn, level)];
     uint64_t v = read_entry(e);
-    if (!(v & format_.present)) {
+    if (v & format_.present) {
+      if (is_leaf(v, level)) return nullptr;  // a 2 MiB leaf covers it
+    } else {
       void* page = cache.take();
-      if (!page) return false;
+      if (!page) return nullptr;
       v = kvmg_virt_to_phys(page) | format_.table;
       write_entry(e, v);
     }
     table = table_of(v);
   }
-  uint64_t leaf = (pa & kAddrMask) | format_.leaf_read | (writable ? format_.leaf_write : 0);
-  write_entry(&table[index_of(gfn, 1)], leaf);
+  return &table[index_of(gfn, target)];
+}
+
+bool Tdp::map(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache) {
+  uint64_t* e = walk_to(gfn, 1, cache);
+  if (!e) return false;
+  write_entry(e, (pa & kAddrMask) | format_.leaf_read | (writable ? format_.leaf_write : 0));
+  return true;
+}
+
+bool Tdp::map_2m(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache) {
+  uint64_t* e = walk_to(gfn, 2, cache);
+  if (!e) return false;
+  uint64_t v = read_entry(e);
+  if ((v & format_.present) && !(v & format_.huge)) return false;
+  write_entry(e, (pa & kAddrMask & ~0x1fffffull) | format_.leaf_read | format_.huge |
+                     (writable ? format_.leaf_write : 0));
   return true;
 }
 
@@ -75,7 +92,9 @@ bool Tdp::zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t sta
     if (hi <= start || lo >= end) continue;
     uint64_t v = read_entry(&table[i]);
     if (!(v & format_.present)) continue;
-    if (level == 1) {
+    if (is_leaf(v, level)) {
+      // A 2 MiB leaf goes whole even when the range covers part of it: the
+      // rest faults back in.
       write_entry(&table[i], 0);
       zapped = true;
     } else {
@@ -96,6 +115,7 @@ uint64_t Tdp::lookup(uint64_t gfn) const {
   for (unsigned level = levels_; level > 1; level--) {
     uint64_t v = read_entry(&table[index_of(gfn, level)]);
     if (!(v & format_.present)) return 0;
+    if (is_leaf(v, level)) return v;
     table = table_of(v);
   }
   return read_entry(&table[index_of(gfn, 1)]);
@@ -104,7 +124,8 @@ uint64_t Tdp::lookup(uint64_t gfn) const {
 void Tdp::free_table(uint64_t* table, unsigned level) {
   if (level > 1) {
     for (unsigned i = 0; i < kEntriesPerTable; i++)
-      if (table[i] & format_.present) free_table(table_of(table[i]), level - 1);
+      if ((table[i] & format_.present) && !is_leaf(table[i], level))
+        free_table(table_of(table[i]), level - 1);
   }
   kvmg_page_free(table);
 }

@@ -18,6 +18,7 @@ struct TdpFormat {
   uint64_t leaf_read;   // bits of a readable 4 KiB leaf
   uint64_t leaf_write;  // added for a writable leaf
   uint64_t present;     // bits whose absence means "not present"
+  uint64_t huge;        // marks a 2 MiB leaf in a level-2 entry
 };
 
 // AMD NPT uses the x86-64 page-table format; every nested walk counts as a
@@ -27,6 +28,7 @@ inline constexpr TdpFormat kNptFormat = {
     .leaf_read = 0x1 | 0x4 | 0x20 | 0x40,  // P | US | A | D
     .leaf_write = 0x2,                     // RW
     .present = 0x1,
+    .huge = 0x80,  // PS
 };
 
 // Table pages reserved before taking the MMU lock: one map needs at most
@@ -63,6 +65,10 @@ class Tdp {
   // Map one 4 KiB guest frame. False when @gfn is beyond what the tables
   // cover (the caller treats it as unmapped).
   bool map(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache);
+  // Map the 2 MiB-aligned frame range at @gfn to the 2 MiB-aligned @pa with
+  // one leaf. False (nothing changed) when a 4 KiB table is already there:
+  // replacing it would need a TLB flush before the table could be freed.
+  bool map_2m(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache);
   // Remove the leaf mappings of [start, end) guest frames. Returns whether
   // any was present.
   bool zap(uint64_t start, uint64_t end);
@@ -73,6 +79,11 @@ class Tdp {
 
  private:
   static constexpr uint64_t kAddrMask = 0x000ffffffffff000ULL;
+  // The level-@level entry for @gfn, creating tables down to it.
+  uint64_t* walk_to(uint64_t gfn, unsigned level, PageCache& cache);
+  bool is_leaf(uint64_t entry, unsigned level) const {
+    return level == 1 || (level == 2 && (entry & format_.huge));
+  }
   bool zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t start, uint64_t end);
   void free_table(uint64_t* table, unsigned level);
   uint64_t* table_of(uint64_t entry) const;

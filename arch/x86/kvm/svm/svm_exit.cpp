@@ -21,11 +21,14 @@ void decode_io(uint64_t info1, x86_exit& e) {
 
 void decode_exit(const Vmcb& vmcb, x86_exit& e) {
   const VmcbControl& c = vmcb.control;
+  // The exit code is 32 bits wide in practice (VMEXIT_INVALID reads as
+  // 0xffffffff on the emulated CPU); upstream treats it the same way.
+  const uint32_t code = uint32_t(c.exit_code);
   e = {};
-  e.hw_reason = c.exit_code;
+  e.hw_reason = code;
   e.info[0] = c.exit_info_1;
   e.info[1] = c.exit_info_2;
-  switch (c.exit_code) {
+  switch (code) {
     case exit_code::kIntr:
     case exit_code::kNmi:
     case exit_code::kSmi:
@@ -69,9 +72,9 @@ void decode_exit(const Vmcb& vmcb, x86_exit& e) {
       e.info[0] = 0x09;
       break;
     default:
-      if (c.exit_code >= exit_code::kDrRead0 && c.exit_code <= exit_code::kDrLast) {
+      if (code >= exit_code::kDrRead0 && code <= exit_code::kDrLast) {
         e.kind = X86_EXIT_DR_ACCESS;
-        e.info[0] = c.exit_code >= exit_code::kDrWrite0;
+        e.info[0] = code >= exit_code::kDrWrite0;
       } else {
         e.kind = X86_EXIT_UNKNOWN;
       }

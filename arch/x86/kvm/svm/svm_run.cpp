@@ -49,6 +49,12 @@ void xsetbv(uint64_t v) {
   asm volatile("xsetbv" ::"c"(0), "a"(uint32_t(v)), "d"(uint32_t(v >> 32)) : "memory");
 }
 
+uint64_t xgetbv() {
+  uint32_t a, d;
+  asm volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+  return (uint64_t(d) << 32) | a;
+}
+
 constexpr uint64_t kCr4Osxsave = uint64_t(1) << 18;
 
 }  // namespace
@@ -76,7 +82,14 @@ int vcpu_run(void* p, void* arg) {
   asm volatile("clgi" ::: "memory");
   if (swap_xcr0) xsetbv(s.xcr0);
   kvmpp_svm_vmrun(v.vmcb_pa, s.gpr, kvmg_virt_to_phys(pc->host_save));
-  if (swap_xcr0) xsetbv(run.host_xcr0);
+  // XCR0 as the guest left it: XSETBV is intercepted, but a CPU that fails
+  // to intercept it (QEMU 7.2's SVM) must not leave the host running with
+  // the guest's XCR0.
+  if (run.host_xcr0) {
+    uint64_t xcr0 = xgetbv();
+    if (swap_xcr0 || xcr0 != run.host_xcr0) s.xcr0 = xcr0;
+    if (xcr0 != run.host_xcr0) xsetbv(run.host_xcr0);
+  }
   asm volatile("stgi" ::: "memory");
 
   store_state(vmcb, s);

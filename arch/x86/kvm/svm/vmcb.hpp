@@ -130,7 +130,7 @@ inline constexpr uint64_t kInvd = 0x76, kInvlpga = 0x7a, kTaskSwitch = 0x7d;
 inline constexpr uint64_t kVmrun = 0x80, kVmmcall = 0x81, kVmload = 0x82, kVmsave = 0x83;
 inline constexpr uint64_t kStgi = 0x84, kClgi = 0x85, kSkinit = 0x86, kWbinvd = 0x89;
 inline constexpr uint64_t kMonitor = 0x8a, kMwait = 0x8b, kMwaitCond = 0x8c, kRdpru = 0x8e;
-inline constexpr uint64_t kInvalid = ~uint64_t(0);  // VMEXIT_INVALID (-1)
+inline constexpr uint32_t kInvalid = ~uint32_t(0);  // VMEXIT_INVALID (-1)
 }  // namespace exit_code
 
 }  // namespace kvmpp::svm

@@ -28,7 +28,7 @@ static void test_check_extension(void)
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS), 32764);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, 0 /* KVM_CAP_IRQCHIP */), 0);
-	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, 136 /* KVM_CAP_IMMEDIATE_EXIT */), 0);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT), 1);
 	/* Unknown and out-of-range capabilities answer 0, not an error. */
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, 100000), 0);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, -1L), 0);

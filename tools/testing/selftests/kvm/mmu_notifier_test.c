@@ -6,7 +6,7 @@
  *
  * The guest is a tiny monitor: it reads a command from port 0x11 (1: send
  * the word at 0x2000 to port 0x10; 2: store the word from port 0x12 at
- * 0x2000; else halt).
+ * 0x2000; 3: send the word at the address from port 0x13; else halt).
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -14,9 +14,11 @@
 #include "lib/vm.h"
 
 GUEST_CODE(monitor, ".code16\n"
-	   "1: in $0x11, %al\n cmp $1, %al\n je 2f\n cmp $2, %al\n je 3f\n hlt\n"
+	   "1: in $0x11, %al\n cmp $1, %al\n je 2f\n cmp $2, %al\n je 3f\n"
+	   " cmp $3, %al\n je 4f\n hlt\n"
 	   "2: mov 0x2000, %eax\n out %eax, $0x10\n jmp 1b\n"
-	   "3: in $0x12, %eax\n mov %eax, 0x2000\n jmp 1b\n");
+	   "3: in $0x12, %eax\n mov %eax, 0x2000\n jmp 1b\n"
+	   "4: in $0x13, %ax\n mov %ax, %si\n mov (%si), %eax\n out %eax, $0x10\n jmp 1b\n");
 
 #define PAGE 4096
 #define WORD_OFF 0x2000
@@ -43,6 +45,17 @@ static void guest_write(struct vcpu *v, uint32_t value)
 	vcpu_run_expect(v, KVM_EXIT_IO);
 	EXPECT_EQ(v->run->io.port, 0x12);
 	*(uint32_t *)vcpu_io_data(v) = value;
+}
+
+static uint32_t guest_read_at(struct vcpu *v, uint16_t addr)
+{
+	command(v, 3);
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x13);
+	*(uint16_t *)vcpu_io_data(v) = addr;
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x10);
+	return *(uint32_t *)vcpu_io_data(v);
 }
 
 static uint32_t *word(struct vm *vm)
@@ -200,6 +213,46 @@ static void test_slot_delete_and_move(void)
 	EXPECT_EQ(guest_read(v), 0x6b6b6b6b);
 }
 
+/*
+ * Guest RAM in a transparent huge page, mapped 2 MiB at a time: dropping
+ * one 4 KiB page of it (which splits the huge page) must reach the guest,
+ * and the rest must stay intact.
+ */
+static void test_huge_page_split(void)
+{
+	struct vm *vm = vm_with_ram(1 << 20); /* only for the VM; RAM replaced below */
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	size_t two_mb = 2 << 20;
+	uint8_t *raw = mmap(NULL, 2 * two_mb, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *ram = (uint8_t *)(((uintptr_t)raw + two_mb - 1) & ~(two_mb - 1));
+	struct kvm_userspace_memory_region r = {
+		.slot = 0, .memory_size = two_mb, .userspace_addr = (uint64_t)(uintptr_t)ram,
+	};
+	int i;
+
+	ASSERT_TRUE(raw != MAP_FAILED);
+	madvise(ram, two_mb, MADV_HUGEPAGE);
+	for (i = 0; i < 512; i++)
+		*(uint32_t *)(ram + i * 4096 + 0x100) = 0x1000 + i;
+	r.memory_size = 0;
+	ASSERT_TRUE(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) == 0);
+	r.memory_size = two_mb;
+	ASSERT_TRUE(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) == 0);
+	vm->mem = ram;
+	vm_load(vm, 0x1000, monitor_start, monitor_end);
+	vcpu_real_mode(v, 0x1000);
+
+	EXPECT_EQ(guest_read_at(v, 0x3100), 0x1003);
+	EXPECT_EQ(guest_read_at(v, 0x8100), 0x1008);
+	ASSERT_TRUE(madvise(ram + 0x8000, 4096, MADV_DONTNEED) == 0);
+	EXPECT_EQ(guest_read_at(v, 0x8100), 0);
+	EXPECT_EQ(guest_read_at(v, 0x3100), 0x1003);
+	EXPECT_EQ(guest_read_at(v, 0x9100), 0x1009);
+	*(uint32_t *)(ram + 0x9100) = 0x4242;
+	EXPECT_EQ(guest_read_at(v, 0x9100), 0x4242);
+}
+
 int main(void)
 {
 	return run_tests((struct test[]){
@@ -210,6 +263,7 @@ int main(void)
 		TEST(test_mprotect_read_only),
 		TEST(test_fork_copy_on_write),
 		TEST(test_slot_delete_and_move),
+		TEST(test_huge_page_split),
 		{},
 	});
 }

@@ -228,6 +228,24 @@ static void test_invalid_sregs(void)
 	EXPECT_EQ(s.efer, orig.efer);
 }
 
+/* CS.L and CS.D together in long mode: the hardware refuses the entry. */
+static void test_fail_entry(void)
+{
+	struct vm *vm = vm_with_ram(RAM_SIZE);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct kvm_sregs s;
+
+	vm_load(vm, 0x1000, long64_start, long64_end);
+	set_mode(v, vm, PAGING_LONG, 0x1000);
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_SREGS, &s) == 0);
+	s.cs.db = 1;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_SREGS, &s) == 0);
+	vcpu_run_expect(v, KVM_EXIT_FAIL_ENTRY);
+	/* SVM reports VMEXIT_INVALID (-1, a 32-bit exit code). */
+	EXPECT_EQ(v->run->fail_entry.hardware_entry_failure_reason, 0xffffffffull);
+	EXPECT_TRUE(v->run->fail_entry.cpu < 1024);
+}
+
 static void test_reset_state(void)
 {
 	struct vm *vm = vm_with_ram(RAM_SIZE);
@@ -254,6 +272,7 @@ int main(void)
 		TEST(test_long_mode),
 		TEST(test_sregs_round_trip),
 		TEST(test_invalid_sregs),
+		TEST(test_fail_entry),
 		TEST(test_reset_state),
 		{},
 	});
