@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 // The arm64 architecture layer. No EL2 backend exists yet, so nothing
-// arm64-specific is implemented or advertised: every arch ioctl is unknown.
+// arm64-specific is implemented or advertised: every arch ioctl is unknown,
+// there are no stage-2 tables, and running a vCPU is refused.
 #include <kvmpp/arch.hpp>
 #include <kvmpp/uaccess.hpp>
+#include <kxx/new.hpp>
 
 namespace kvmpp::arch {
 
+struct VmState {};
+
+kxx::Result<VmState*> vm_init(Vm&) {
+  auto* s = new (kxx::Alloc::kSleep) VmState;
+  if (!s) return kxx::Errno::kNoMem;
+  return s;
+}
+void vm_destroy(VmState* s) { delete s; }
+kxx::Status vcpu_init(Vcpu&) { return kxx::OkStatus(); }
+void vcpu_destroy(Vcpu&) {}
+long vcpu_run(Vcpu&) { return to_ret(kxx::Errno::kOpNotSupp); }
 long check_extension(const Vm*, long) { return 0; }
 kxx::Status vm_enable_cap(Vm&, const kvm_enable_cap&) { return kxx::Errno::kInval; }
-// No stage-2 tables exist without the EL2 backend: nothing is mapped.
 void memslot_changed(Vm&, const MemslotChange&) {}
+bool zap_gfns(Vm&, uint64_t, uint64_t) { return false; }
 long dev_ioctl(unsigned int, unsigned long) { return to_ret(kxx::Errno::kInval); }
 long vm_ioctl(Vm&, unsigned int, unsigned long) { return to_ret(kUnknownVmIoctl); }
 long vcpu_ioctl(Vcpu&, unsigned int, unsigned long) { return to_ret(kUnknownVcpuIoctl); }

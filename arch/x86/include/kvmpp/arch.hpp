@@ -9,12 +9,6 @@
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
-namespace kvmpp {
-class Vm;
-class Vcpu;
-struct MemslotChange;
-}  // namespace kvmpp
-
 namespace kvmpp::arch {
 
 // Limits, with upstream x86 KVM's values: 4096 vCPUs, ids up to 4x that.
@@ -84,31 +78,6 @@ struct VcpuState {
   MsrState msrs;
 };
 
-// Per-VM architecture state (the TDP page tables), created with the VM.
-struct VmState;
-kxx::Result<VmState*> vm_init(Vm& vm);
-void vm_destroy(VmState* state);
-
-// vCPU set-up and tear-down (the architectural reset state, the FPU).
-kxx::Status vcpu_init(Vcpu& vcpu);
-void vcpu_destroy(Vcpu& vcpu);
-// KVM_RUN: returns 0 with kvm_run filled in, or -errno (-EINTR for a signal).
-long vcpu_run(Vcpu& vcpu);
-
-// Capabilities the x86 layer implements; 0 for the rest. @vm is null for
-// KVM_CHECK_EXTENSION on /dev/kvm.
-long check_extension(const Vm* vm, long cap);
-// x86 ioctls on /dev/kvm the generic core does not handle (unknown: -EINVAL).
-long dev_ioctl(unsigned int cmd, unsigned long arg);
-// x86 VM and vCPU ioctls the generic core does not handle itself.
-long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg);
-long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg);
-kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap);
-// A memory slot was committed (slots lock held for writing, MMU lock held):
-// drop every guest mapping the change makes stale.
-void memslot_changed(Vm& vm, const MemslotChange& change);
-// Drop the guest mappings of [start, end) (MMU lock held). Returns whether
-// anything was mapped, i.e. whether TLBs need a flush.
-bool zap_gfns(Vm& vm, uint64_t start, uint64_t end);
-
 }  // namespace kvmpp::arch
+
+#include <kvmpp/arch_api.hpp>

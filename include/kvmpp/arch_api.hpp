@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+// The functions every architecture layer provides to the generic core.
+// Included by each arch/<arch>/include/kvmpp/arch.hpp after its constants
+// and per-vCPU state.
+#pragma once
+
+#include <uapi/kvm_abi.h>
+#include <kxx/result.hpp>
+
+namespace kvmpp {
+class Vm;
+class Vcpu;
+struct MemslotChange;
+}  // namespace kvmpp
+
+namespace kvmpp::arch {
+
+// Per-VM architecture state (x86: the TDP page tables), created with the VM.
+struct VmState;
+kxx::Result<VmState*> vm_init(Vm& vm);
+void vm_destroy(VmState* state);
+
+// vCPU set-up and tear-down (the architectural reset state, the FPU).
+kxx::Status vcpu_init(Vcpu& vcpu);
+void vcpu_destroy(Vcpu& vcpu);
+// KVM_RUN: returns 0 with kvm_run filled in, or -errno (-EINTR for a signal).
+long vcpu_run(Vcpu& vcpu);
+
+// Capabilities the layer implements; 0 for the rest. @vm is null for
+// KVM_CHECK_EXTENSION on /dev/kvm.
+long check_extension(const Vm* vm, long cap);
+// ioctls on /dev/kvm, VM and vCPU fds the generic core does not handle.
+long dev_ioctl(unsigned int cmd, unsigned long arg);
+long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg);
+long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg);
+kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap);
+// A memory slot was committed (slots lock held for writing, MMU lock held):
+// drop every guest mapping the change makes stale.
+void memslot_changed(Vm& vm, const MemslotChange& change);
+// Drop the guest mappings of [start, end) (MMU lock held). Returns whether
+// anything was mapped, i.e. whether TLBs need a flush.
+bool zap_gfns(Vm& vm, uint64_t start, uint64_t end);
+
+}  // namespace kvmpp::arch
