@@ -3,7 +3,9 @@
 # selftests in an initramfs, run a job in it and return its exit status.
 #   run-vm.sh JOB            JOB: tests | demo
 # Environment: KVMPP_KERNEL_DIR (extracted Debian kernel), KVMPP_MODULES
-# (folder with kvm.ko, kvm-amd.ko, kvm-intel.ko), KVMPP_VM_TIMEOUT (s).
+# (folder with kvm.ko, kvm-amd.ko, kvm-intel.ko), KVMPP_VM_TIMEOUT (s),
+# KVMPP_MEM (guest memory, 1G), KVMPP_SMP (CPUs, 2), KVMPP_ACCEL,
+# KVMPP_QEMU_EXTRA (more QEMU options), KVMPP_EXTRA_DIR (copied to /upstream).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 job=${1:-tests}
@@ -31,13 +33,15 @@ for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko; do
   xz -dc "$kernel_dir"/lib/modules/*/kernel/$m.xz > "$initrd_dir/modules/stock/$(basename "$m")"
 done
 chmod +x "$initrd_dir/init"
+# Extra files for a job (the upstream selftests), under /upstream.
+if [ -n "${KVMPP_EXTRA_DIR:-}" ]; then cp -r "$KVMPP_EXTRA_DIR" "$initrd_dir/upstream"; fi
 (cd "$initrd_dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs.cpio.gz"
 
 log "booting the SVM test machine (job: $job)"
 out=$BUILD/vm-$job.log
 set +e
 # shellcheck disable=SC2086 # KVMPP_QEMU_EXTRA is a list of options
-timeout "$vm_timeout" qemu-system-x86_64 -M q35 -cpu max -m 1G -smp "${KVMPP_SMP:-2}" \
+timeout "$vm_timeout" qemu-system-x86_64 -M q35 -cpu max -m "${KVMPP_MEM:-1G}" -smp "${KVMPP_SMP:-2}" \
   -accel "${KVMPP_ACCEL:-tcg,thread=multi}" ${KVMPP_QEMU_EXTRA:-} -kernel "$vmlinuz" -initrd "$BUILD/initramfs.cpio.gz" \
   -append "console=ttyS0 quiet panic=-1 kvmpp.job=$job" \
   -nographic -no-reboot -serial mon:stdio < /dev/null 2>&1 | tr -d '\r' | tee "$out" |

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Glue: x86 CPU features, MSRs and CR4 for the C++ side. */
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
@@ -217,3 +218,21 @@ void kvmg_x86_restore_host_debugregs(void)
 		hw_breakpoint_restore();
 }
 EXPORT_SYMBOL_GPL(kvmg_x86_restore_host_debugregs);
+
+/*
+ * kvm.ko's x86 module parameters, with upstream names and meanings: tools
+ * and the upstream selftests read them. Read-only, because each describes
+ * what this implementation does.
+ */
+/* The forced-emulation prefix (ud2; .ascii "kvm") is not implemented. */
+static int force_emulation_prefix;
+module_param(force_emulation_prefix, int, 0444);
+/* There is no virtual PMU. */
+static bool enable_pmu;
+module_param(enable_pmu, bool, 0444);
+/* The only MMU is a two-dimensional-paging one (no shadow paging). */
+static bool tdp_mmu = true;
+module_param(tdp_mmu, bool, 0444);
+/* No dirty logging, so nothing to split eagerly. */
+static bool eager_page_split;
+module_param(eager_page_split, bool, 0444);

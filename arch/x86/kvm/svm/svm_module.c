@@ -18,6 +18,10 @@ module_param_named(npt, params.npt, bool, 0444);
 MODULE_PARM_DESC(npt, "Use nested paging (required: shadow paging is not implemented)");
 module_param_named(nested, params.nested, int, 0444);
 MODULE_PARM_DESC(nested, "Expose SVM to guests (not implemented: always 0)");
+/* No AVIC: there is no in-kernel local APIC to accelerate. */
+static bool avic;
+module_param(avic, bool, 0444);
+MODULE_PARM_DESC(avic, "Use AVIC (not implemented: always N)");
 
 static int __init svm_init(void)
 {

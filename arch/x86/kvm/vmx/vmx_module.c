@@ -18,6 +18,11 @@ module_param_named(ept, params.ept, bool, 0444);
 MODULE_PARM_DESC(ept, "Use extended page tables (required: shadow paging is not implemented)");
 module_param_named(nested, params.nested, bool, 0444);
 MODULE_PARM_DESC(nested, "Expose VMX to guests (not implemented: always N)");
+/* Guests in real mode without paging need unrestricted guest; the VMX run
+ * loop that would use it is not written. */
+static bool unrestricted_guest;
+module_param(unrestricted_guest, bool, 0444);
+MODULE_PARM_DESC(unrestricted_guest, "Use unrestricted guest (not implemented: always N)");
 
 static int __init vmx_init(void)
 {
