@@ -71,6 +71,16 @@ void kvmg_fpu_get_uabi(void *fpu, void *buf, unsigned int size, uint64_t xfeatur
 		       uint32_t pkru);
 int kvmg_fpu_set_uabi(void *fpu, const void *buf, uint64_t xcr0, uint32_t *pkru);
 
+/*
+ * Another guest's VMCB/VMCS is about to run on this CPU: stop branch
+ * predictions trained by the previous one from reaching it (IBPB), unless
+ * the host already issues one on every VM exit. Preemption off.
+ */
+void kvmg_x86_ibpb_on_switch(void);
+
+/* Run the host's machine-check handler (an #MC intercepted in a guest). */
+void kvmg_x86_machine_check(void);
+
 /* After a guest ran: put back the host's hardware breakpoints, if any. */
 void kvmg_x86_restore_host_debugregs(void);
 

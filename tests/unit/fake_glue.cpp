@@ -259,6 +259,8 @@ void kvmg_fpu_load_guest(void*) {}
 void kvmg_fpu_put_guest(void*) {}
 void kvmg_fpu_prepare_entry(void) {}
 void kvmg_x86_restore_host_debugregs(void) {}
+void kvmg_x86_machine_check(void) {}
+void kvmg_x86_ibpb_on_switch(void) {}
 void kvmg_fpu_get_uabi(void*, void* buf, unsigned int size, uint64_t, uint32_t) {
   memset(buf, 0, size);
 }

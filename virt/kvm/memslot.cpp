@@ -88,19 +88,6 @@ kxx::Result<MemslotChange> Memslots::plan(const kvm_userspace_memory_region2& re
   return c;
 }
 
-kxx::Status Memslots::reserve(unsigned n) {
-  if (n <= capacity_) return kxx::OkStatus();
-  unsigned cap = capacity_ ? capacity_ * 2 : 8;
-  while (cap < n) cap *= 2;
-  Memslot* s = new (kxx::Alloc::kSleep) Memslot[cap];
-  if (!s) return kxx::Errno::kNoMem;
-  for (unsigned i = 0; i < count_; i++) s[i] = slots_[i];
-  delete[] slots_;
-  slots_ = s;
-  capacity_ = cap;
-  return kxx::OkStatus();
-}
-
 void Memslots::erase_at(unsigned i) {
   for (; i + 1 < count_; i++) slots_[i] = slots_[i + 1];
   count_--;
@@ -113,11 +100,22 @@ void Memslots::insert_sorted(const Memslot& s) {
   count_++;
 }
 
-kxx::Status Memslots::prepare(const MemslotChange& c) {
-  return c.kind == MemslotChange::kCreate ? reserve(count_ + 1) : kxx::OkStatus();
+kxx::Result<Memslots::Room> Memslots::prepare(const MemslotChange& c) const {
+  Room room;
+  if (c.kind != MemslotChange::kCreate || count_ < capacity_) return room;
+  room.capacity = capacity_ ? capacity_ * 2 : 8;
+  room.slots = new (kxx::Alloc::kSleep) Memslot[room.capacity];
+  if (!room.slots) return kxx::Errno::kNoMem;
+  for (unsigned i = 0; i < count_; i++) room.slots[i] = slots_[i];
+  return room;
 }
 
-void Memslots::commit(const MemslotChange& c) {
+Memslot* Memslots::commit(const MemslotChange& c, Room room) {
+  Memslot* old = nullptr;
+  if (room.slots) {
+    old = kxx::exchange(slots_, room.slots);
+    capacity_ = room.capacity;
+  }
   switch (c.kind) {
     case MemslotChange::kCreate: insert_sorted(c.new_slot); break;
     case MemslotChange::kDelete: erase_at(unsigned(find_id(c.old_slot.id) - slots_)); break;
@@ -130,6 +128,7 @@ void Memslots::commit(const MemslotChange& c) {
       break;
     case MemslotChange::kNone: break;
   }
+  return old;
 }
 
 }  // namespace kvmpp

@@ -50,14 +50,22 @@ class Memslots {
 
   // Validate a request (ABI rules, overlap) and say what it would change.
   kxx::Result<MemslotChange> plan(const kvm_userspace_memory_region2& req, bool v2) const;
-  // Make room for a planned change (may sleep; fails only when out of
-  // memory, changing nothing), then commit it (never fails, never sleeps:
-  // safe under a spinlock).
-  kxx::Status prepare(const MemslotChange& change);
-  void commit(const MemslotChange& change);
+  // Room for a change, allocated before the commit: a bigger copy of the
+  // array (or nothing, when it fits). Readers under the MMU lock never see
+  // the array move except at the commit.
+  struct Room {
+    Memslot* slots = nullptr;
+    unsigned capacity = 0;
+  };
+  // Allocate what the change needs (may sleep; fails only when out of
+  // memory, changing nothing).
+  kxx::Result<Room> prepare(const MemslotChange& change) const;
+  // Apply the change (never fails, never sleeps: safe under a spinlock).
+  // Returns the array it replaced, for the caller to free after unlocking.
+  Memslot* commit(const MemslotChange& change, Room room);
   kxx::Status apply(const MemslotChange& change) {
-    TRY_STATUS(prepare(change));
-    commit(change);
+    Room room = TRY(prepare(change));
+    delete[] commit(change, room);
     return kxx::OkStatus();
   }
 
@@ -70,7 +78,6 @@ class Memslots {
   // Index of the first slot whose end is above gfn.
   unsigned lower_bound(uint64_t gfn) const;
   bool overlaps(uint64_t base, uint64_t npages, uint16_t ignore_id) const;
-  kxx::Status reserve(unsigned n);
   void erase_at(unsigned i);
   void insert_sorted(const Memslot& s);
 

@@ -71,15 +71,17 @@ kxx::Status Vm::set_max_vcpu_ids(uint64_t n) {
 kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req, bool v2) {
   WriteLock guard(slots_lock_);
   auto change = TRY(memslots_.plan(req, v2));
-  TRY_STATUS(memslots_.prepare(change));
+  auto room = TRY(memslots_.prepare(change));
+  Memslot* replaced;
   {
     // With slots_lock_ held for writing no fault is in flight; under the
     // MMU lock the notifier sees either the old or the new layout.
     SpinLockGuard mmu(mmu_lock_);
-    memslots_.commit(change);
+    replaced = memslots_.commit(change, room);
     mmu_seq_.fetch_add(1);
     arch::memslot_changed(*this, change);
   }
+  delete[] replaced;
   if (change.kind == MemslotChange::kDelete || change.kind == MemslotChange::kMove ||
       change.kind == MemslotChange::kFlagsOnly)
     flush_tlbs();
@@ -141,17 +143,22 @@ kxx::Result<int> Vm::create_vcpu(unsigned long id) {
   if (vcpu_ids_.test(id)) return kxx::Errno::kExist;
 
   auto vcpu = TRY(Vcpu::create(*this, unsigned(id)));
-  // The vCPU's file owns a reference on the VM.
+  // The vCPU's file owns a reference on the VM. Its ioctls wait on the
+  // vCPU's mutex until the vCPU is online (reachable by TLB flushes).
   get();
+  vcpu->mutex().lock();
   int fd = kvmg_fd_create_vcpu(vcpu.get(), unsigned(id));
   if (fd < 0) {
+    vcpu->mutex().unlock();
     put();  // cannot be the last: the caller's VM file holds one
     return kxx::Error(kxx::Errno(-fd));
   }
   vcpu_ids_.set(id);
   created_vcpus_++;
-  vcpus_[online_vcpus_.load()] = vcpu.release();
+  Vcpu* published = vcpu.release();
+  vcpus_[online_vcpus_.load()] = published;
   online_vcpus_.fetch_add(1);
+  published->mutex().unlock();
   return fd;
 }
 

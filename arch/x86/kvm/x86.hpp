@@ -97,6 +97,12 @@ kxx::Result<Next> handle_other_exit(Vcpu& vcpu, const x86_exit& exit);
 // emulated CPUs): @opcode must be what is at RIP, without prefixes; else
 // the instruction is left for a KVM_EXIT_INTERNAL_ERROR.
 kxx::Result<bool> skip_instruction(Vcpu& vcpu, const uint8_t* opcode, unsigned len);
+// The segment OUTS reads from: DS or a segment-override prefix. The IOIO
+// exit reports it only with decode assists, which the emulated CPU lacks.
+unsigned string_source_segment(Vcpu& vcpu);
+// An INTn/INT3/INTO being re-injected with RIP still on its instruction:
+// move RIP past it so the event returns after it (x86_exits.cpp).
+void step_over_soft_event(Vcpu& vcpu);
 // Fill kvm_run for an emulation failure at RIP.
 Next report_emulation_failure(Vcpu& vcpu);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // x86 capabilities and VM-level configuration.
+#include <glue/x86.h>
 #include <kvmpp/arch.hpp>
 #include <kvmpp/uaccess.hpp>
 
@@ -16,7 +17,7 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_MP_STATE: return 1;
     case KVM_CAP_VM_TYPES: return long(kSupportedVmTypes);
     case KVM_CAP_XSAVE: return 1;
-    case KVM_CAP_XCRS: return 1;
+    case KVM_CAP_XCRS: return kvmg_x86_host_xcr0() ? 1 : 0;
     case KVM_CAP_SREGS2: return 1;
     case KVM_CAP_XSAVE2: return x86::xsave2_size();
     case KVM_CAP_SYNC_REGS: return x86::sync_regs_mask();

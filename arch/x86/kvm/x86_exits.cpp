@@ -190,6 +190,39 @@ kxx::Result<bool> skip_instruction(Vcpu& vcpu, const uint8_t* opcode, unsigned l
   return true;
 }
 
+unsigned string_source_segment(Vcpu& vcpu) {
+  auto f = fetch(vcpu);
+  if (!f.ok()) return X86_DS;
+  unsigned seg = X86_DS;
+  for (unsigned i = 0; i < f.value().start; i++) {
+    switch (f.value().bytes[i]) {
+      case 0x26: seg = X86_ES; break;
+      case 0x2e: seg = X86_CS; break;
+      case 0x36: seg = X86_SS; break;
+      case 0x3e: seg = X86_DS; break;
+      case 0x64: seg = X86_FS; break;
+      case 0x65: seg = X86_GS; break;
+      default: break;
+    }
+  }
+  return seg;
+}
+
+void step_over_soft_event(Vcpu& vcpu) {
+  x86_state& s = vcpu.arch().regs;
+  if (!s.event.valid || !s.event_at_insn) return;
+  s.event_at_insn = 0;
+  auto f = fetch(vcpu);
+  if (!f.ok() || f.value().start >= f.value().len) return;
+  const Fetched& in = f.value();
+  switch (in.bytes[in.start]) {
+    case 0xcd: advance_rip(s, in.start + 2); break;  // INT imm8
+    case 0xcc:                                       // INT3
+    case 0xce: advance_rip(s, in.start + 1); break;  // INTO
+    default: break;
+  }
+}
+
 Next report_emulation_failure(Vcpu& vcpu) {
   kvm_run* kr = vcpu.run();
   constexpr uint32_t kEmulationSuberror = 1;  // KVM_INTERNAL_ERROR_EMULATION
@@ -207,6 +240,14 @@ static kxx::Result<Next> dispatch(Vcpu& vcpu, const x86_exit& exit) {
     case X86_EXIT_WRMSR: return handle_msr(vcpu, true);
     case X86_EXIT_XSETBV: return handle_xsetbv(vcpu);
     case X86_EXIT_UD: return inject(vcpu, kUdVector);
+    case X86_EXIT_GP: return inject(vcpu, kGpVector, true, 0);
+    // #AC goes back to the guest, with its architectural error code 0.
+    case X86_EXIT_EXCEPTION: return inject(vcpu, uint8_t(exit.info[0]), true, 0);
+    case X86_EXIT_MACHINE_CHECK:
+      // The host's machine check, taken while the guest ran: let the host's
+      // handler see it (the guest does not).
+      kvmg_x86_machine_check();
+      return Next::kEnter;
     case X86_EXIT_CACHE_FLUSH: return handle_cache_flush(vcpu, uint8_t(exit.info[0]));
     case X86_EXIT_DR_ACCESS: return handle_dr(vcpu, exit.info[0]);
     default: {

@@ -72,6 +72,18 @@ kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit) {
       return Next::kEnter;
     }
   }
+  // The fault came from delivering an event (IDT, stack) into memory that
+  // is not RAM: there is no instruction to emulate (as upstream, an error).
+  if (vcpu.arch().regs.event.valid) {
+    constexpr uint32_t kDeliveryEvSuberror = 3;  // KVM_INTERNAL_ERROR_DELIVERY_EV
+    kvm_run* kr = vcpu.run();
+    kr->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+    kr->internal.suberror = kDeliveryEvSuberror;
+    kr->internal.ndata = 2;
+    kr->internal.data[0] = vcpu.arch().regs.event.vector;
+    kr->internal.data[1] = exit.tdp.gpa;
+    return Next::kUser;
+  }
   // No RAM there (or a write to ROM): emulate the access as MMIO. The
   // emulator takes the slots lock itself, page by page.
   return handle_mmio(vcpu);

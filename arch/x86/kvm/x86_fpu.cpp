@@ -133,14 +133,16 @@ kxx::Status get_xcrs(Vcpu& vcpu, unsigned long uarg) {
 kxx::Status set_xcrs(Vcpu& vcpu, unsigned long uarg) {
   auto x = TRY(copy_from_user<kvm_xcrs>(uarg));
   if (x.nr_xcrs > KVM_MAX_XCRS || x.flags) return kxx::Errno::kInval;
-  uint64_t allowed = guest_xcr0_mask(vcpu);
+  // The value is loaded with XSETBV while GIF is clear: one the CPU would
+  // refuse must never get this far (SDM "XSETBV" consistency rules).
+  if (!kvmg_x86_host_xcr0()) return kxx::Errno::kInval;
   for (unsigned i = 0; i < x.nr_xcrs; i++) {
-    // Only XCR0 exists (SDM "XSETBV"): the same rules as the instruction.
-    if (x.xcrs[i].xcr != 0) return kxx::Errno::kInval;
-    uint64_t v = x.xcrs[i].value;
-    if (!(v & kXfeatureFp) || (v & ~allowed)) return kxx::Errno::kInval;
+    // Only XCR0 exists; other indices are ignored, as upstream.
+    if (x.xcrs[i].xcr != 0) continue;
+    if (!xcr0_valid(x.xcrs[i].value, guest_xcr0_mask(vcpu))) return kxx::Errno::kInval;
+    vcpu.arch().regs.xcr0 = x.xcrs[i].value;
+    break;
   }
-  for (unsigned i = 0; i < x.nr_xcrs; i++) vcpu.arch().regs.xcr0 = x.xcrs[i].value;
   return kxx::OkStatus();
 }
 

@@ -51,7 +51,7 @@ kxx::Result<Next> string_io(Vcpu& vcpu, const x86_exit& exit) {
   }
   bool down = s.rflags & kRflagsDf;
   // OUTS reads DS:RSI (segment override allowed), INS writes ES:RDI.
-  unsigned seg = io.in ? unsigned(X86_ES) : io.seg;
+  unsigned seg = io.in ? unsigned(X86_ES) : string_source_segment(vcpu);
   uint64_t index = s.gpr[io.in ? X86_RDI : X86_RSI] & mask;
   uint64_t linear = segment_base(s, seg) + index;
   // One exit moves what fits in the data page without crossing a guest

@@ -71,8 +71,10 @@ static void write_regs(Vcpu& vcpu, const kvm_regs& k) {
   for (unsigned i = 0; i < 16; i++) s.gpr[kRegsOrder[i]] = in[i];
   s.rip = k.rip;
   s.rflags = k.rflags | kRflagsFixed;
-  // A pending I/O or MMIO completion still applies on the next KVM_RUN if
-  // RIP is left on its instruction (see complete_io/complete_mmio).
+  // An exception queued for the old state is dropped (as upstream). A
+  // pending I/O or MMIO completion still applies on the next KVM_RUN if RIP
+  // is left on its instruction (see complete_io/complete_mmio).
+  if (s.event.valid && s.event.type == X86_EVENT_EXCEPTION) s.event.valid = 0;
 }
 
 kxx::Status get_regs(Vcpu& vcpu, unsigned long uarg) { return copy_to_user(uarg, read_regs(vcpu)); }

@@ -3,6 +3,7 @@
 // until an exit needs user space, a signal arrives, or an error occurs.
 #include <glue/glue.h>
 #include <glue/x86.h>
+#include <kvmpp/uaccess.hpp>
 #include <kxx/scope_guard.hpp>
 
 #include "x86.hpp"
@@ -10,44 +11,14 @@
 namespace kvmpp::x86 {
 namespace {
 
-uint32_t rdpkru() {
-  uint32_t eax, edx;
-  asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
-  return eax;
-}
-
-void wrpkru(uint32_t v) { asm volatile(".byte 0x0f, 0x01, 0xef" ::"a"(v), "c"(0), "d"(0)); }
-
-// The guest can run with any PKRU (RDPKRU/WRPKRU do not exit), and PKRU is
-// the host task's user state: give the guest its own, and put the host's
-// back before anything else can use it. Interrupts are off.
-class PkruSwitch {
- public:
-  PkruSwitch(x86_state& s, bool host_pku) : s_(s), active_(host_pku) {
-    if (!active_) return;
-    host_ = rdpkru();
-    if (s_.pkru != host_) wrpkru(s_.pkru);
-  }
-  ~PkruSwitch() {
-    if (!active_) return;
-    s_.pkru = rdpkru();
-    if (s_.pkru != host_) wrpkru(host_);
-  }
-  PkruSwitch(const PkruSwitch&) = delete;
-  PkruSwitch& operator=(const PkruSwitch&) = delete;
-
- private:
-  x86_state& s_;
-  bool active_;
-  uint32_t host_ = 0;
-};
-
 // One entry into the guest. Interrupts are off from the last check of
 // requests and signals until the exit, so a kick cannot be missed.
 kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
   kvmg_preempt_disable();
-  kvmg_fpu_prepare_entry();
   kvmg_irq_disable();
+  // With interrupts off: a softirq's kernel_fpu_begin() can no longer take
+  // the guest's state out of the registers between here and VMRUN.
+  kvmg_fpu_prepare_entry();
   // Shutdown (or a CPU going offline) turns virtualization off with an
   // interrupt, which cannot arrive between this check and the exit.
   if (!kvmg_virt_enabled_this_cpu()) {
@@ -67,11 +38,7 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
     run.exit.kind = X86_EXIT_INTR;
     return kxx::OkStatus();
   }
-  int r;
-  {
-    PkruSwitch pkru(*run.state, run.host_pku);
-    r = vcpu.vm().backend().vcpu_run(vcpu.backend_vcpu(), &run);
-  }
+  int r = vcpu.vm().backend().vcpu_run(vcpu.backend_vcpu(), &run);
   vcpu.exit_guest_mode();
   kvmg_x86_restore_host_debugregs();
   kvmg_irq_enable();
@@ -130,6 +97,7 @@ static long run_loop(Vcpu& vcpu) {
       return -long(kxx::Errno::kIntr);
     }
     kvmg_cond_resched();
+    step_over_soft_event(vcpu);
     if (auto s = enter_guest(vcpu, run); !s.ok()) return s.to_ret();
     auto next = handle_exit(vcpu, run.exit);
     if (!next.ok()) return next.error().to_ret();
@@ -137,10 +105,37 @@ static long run_loop(Vcpu& vcpu) {
   }
 }
 
+// kvm_run's register fields around KVM_RUN (api.rst, "kvm_run"): CR8 comes
+// in from user space (there is no in-kernel local APIC to own it), and CR8,
+// the APIC base and the interrupt flag go out after every return.
+static long apply_run_inputs(Vcpu& vcpu) {
+  uint64_t cr8 = vcpu.run()->cr8;
+  if (cr8 > 15) return to_ret(kxx::Errno::kInval);
+  vcpu.arch().regs.cr8 = cr8;
+  return 0;
+}
+
+static void fill_run_outputs(Vcpu& vcpu) {
+  const x86_state& s = vcpu.arch().regs;
+  kvm_run* kr = vcpu.run();
+  constexpr uint64_t kRflagsIf = 1u << 9;
+  kr->if_flag = (s.rflags & kRflagsIf) != 0;
+  kr->cr8 = s.cr8;
+  kr->apic_base = vcpu.arch().apic_base;
+  kr->ready_for_interrupt_injection = kr->if_flag && !s.interrupt_shadow && !s.event.valid;
+  kr->flags = 0;
+}
+
 long vcpu_run(Vcpu& vcpu) {
-  if (auto s = x86::sync_regs_in(vcpu); !s.ok()) return s.to_ret();
-  long r = run_loop(vcpu);
+  long r = apply_run_inputs(vcpu);
+  if (r == 0) {
+    if (auto s = x86::sync_regs_in(vcpu); !s.ok())
+      r = s.to_ret();
+    else
+      r = run_loop(vcpu);
+  }
   x86::sync_regs_out(vcpu);
+  fill_run_outputs(vcpu);
   return r;
 }
 

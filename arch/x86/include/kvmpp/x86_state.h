@@ -69,6 +69,9 @@ struct x86_state {
 	uint8_t interrupt_shadow;
 	/* Delivered on the next entry; an exit during delivery puts it back. */
 	struct x86_event event;
+	/* event is an INTn/INT3/INTO whose instruction RIP still points at:
+	 * step over it before injecting (no NRIP save to do it for us). */
+	uint8_t event_at_insn;
 };
 
 /* Why the guest stopped, decoded by the backend. */
@@ -85,6 +88,9 @@ enum x86_exit_kind {
 	X86_EXIT_SHUTDOWN,    /* triple fault */
 	X86_EXIT_FAIL_ENTRY,  /* the hardware refused the guest state */
 	X86_EXIT_UD,          /* an instruction the guest may not use: inject #UD */
+	X86_EXIT_GP,          /* an instruction that faults without its feature: #GP(0) */
+	X86_EXIT_EXCEPTION,   /* an intercepted guest exception (info[0]: vector) */
+	X86_EXIT_MACHINE_CHECK, /* a host #MC arrived while the guest ran */
 	X86_EXIT_CACHE_FLUSH, /* INVD or WBINVD (info[0]: second opcode byte) */
 	X86_EXIT_DR_ACCESS,   /* MOV to/from a debug register (info[0]: 1 = write) */
 	X86_EXIT_UNKNOWN,     /* nothing the layer handles */
@@ -125,7 +131,7 @@ enum x86_run_flags {
 struct x86_run {
 	struct x86_state *state;
 	uint64_t host_xcr0;    /* restored after the exit */
-	bool host_pku;         /* the host uses PKRU: the x86 layer switches it */
+	bool host_pku;         /* the host uses PKRU: the backend switches it */
 	uint64_t tdp_root;     /* physical address of the NPT/EPT root */
 	unsigned int flags;    /* enum x86_run_flags */
 	struct x86_exit exit;  /* out */

@@ -8,6 +8,7 @@
 #include <asm/tsc.h>
 #include <asm/tlbflush.h>
 #include <asm/pgtable.h>
+#include <asm/nospec-branch.h>
 #include <asm/debugreg.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -211,6 +212,21 @@ int kvmg_fpu_set_uabi(void *fpu, const void *buf, uint64_t xcr0, uint32_t *pkru)
 	return fpu_copy_uabi_to_guest_fpstate(fpu, buf, xcr0, pkru);
 }
 EXPORT_SYMBOL_GPL(kvmg_fpu_set_uabi);
+
+void kvmg_x86_ibpb_on_switch(void)
+{
+	if (!cpu_feature_enabled(X86_FEATURE_IBPB_ON_VMEXIT))
+		indirect_branch_prediction_barrier();
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_ibpb_on_switch);
+
+void kvmg_x86_machine_check(void)
+{
+	/* As the hardware would have: vector 18 through the host's IDT. */
+	if (IS_ENABLED(CONFIG_X86_MCE))
+		asm volatile("int $0x12");
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_machine_check);
 
 void kvmg_x86_restore_host_debugregs(void)
 {

@@ -25,10 +25,14 @@ struct PerCpu {
   void* host_save = nullptr;
   uint32_t next_asid = 1;
   uint32_t asid_generation = 1;
+  const void* last_vmcb = nullptr;  // the VMCB that last ran here (IBPB on change)
 };
 int percpu_init();
 void percpu_free();
 PerCpu* percpu(unsigned int cpu);
+// A VMCB is being freed: no CPU may take a new one at the same address for
+// the one that last ran there.
+void forget_vmcb(const void* vmcb);
 // Guest ASIDs are 1 .. max_asid() - 1 (CPUID Fn8000_000A EBX).
 uint32_t max_asid();
 
@@ -50,6 +54,8 @@ struct SvmVcpu {
   uint32_t asid_generation = 0;
 };
 void* vcpu_create(unsigned int id);
+// The control area every VMCB starts with (intercepts, maps, nested paging).
+void init_control(Vmcb& vmcb);
 void vcpu_free(void* v);
 // Copy the architectural state into the VMCB, and back after an exit.
 void load_state(Vmcb& vmcb, const x86_state& s);

@@ -49,6 +49,14 @@ void percpu_free() {
   g_cpus = nullptr;
 }
 
+void forget_vmcb(const void* vmcb) {
+  for (unsigned cpu = 0; cpu < g_nr_cpus; cpu++) {
+    const void* expected = vmcb;  // overwritten when the exchange fails
+    __atomic_compare_exchange_n(&g_cpus[cpu].last_vmcb, &expected, nullptr, false, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+  }
+}
+
 PerCpu* percpu(unsigned int cpu) { return cpu < g_nr_cpus ? &g_cpus[cpu] : nullptr; }
 uint32_t max_asid() { return g_max_asid; }
 

@@ -13,7 +13,9 @@ void decode_io(uint64_t info1, x86_exit& e) {
   io.rep = (info1 >> 3) & 1;
   io.size = (info1 & (1 << 4)) ? 1 : (info1 & (1 << 5)) ? 2 : 4;
   io.addr_size = (info1 & (1 << 7)) ? 2 : (info1 & (1 << 8)) ? 4 : 8;
-  io.seg = (info1 >> 10) & 7;  // ES, CS, SS, DS, FS, GS: enum x86_seg order
+  // SEG (bits 12:10) is only valid with decode assists: the x86 layer
+  // decodes the segment-override prefix itself.
+  io.seg = (info1 >> 10) & 7;
   io.port = uint16_t(info1 >> 16);
 }
 
@@ -63,6 +65,13 @@ void decode_exit(const Vmcb& vmcb, x86_exit& e) {
     case exit_code::kMwait:
     case exit_code::kMwaitCond:
     case exit_code::kRdpru: e.kind = X86_EXIT_UD; break;
+    case exit_code::kRdtscp: e.kind = X86_EXIT_UD; break;
+    case exit_code::kRdpmc: e.kind = X86_EXIT_GP; break;
+    case exit_code::kExceptionBase + exit_code::kMcVector: e.kind = X86_EXIT_MACHINE_CHECK; break;
+    case exit_code::kExceptionBase + exit_code::kAcVector:
+      e.kind = X86_EXIT_EXCEPTION;
+      e.info[0] = exit_code::kAcVector;
+      break;
     case exit_code::kInvd:
       e.kind = X86_EXIT_CACHE_FLUSH;
       e.info[0] = 0x08;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // One entry into the guest: ASID, VMCB state, the world switch, the exit.
 #include <glue/glue.h>
+#include <glue/x86.h>
 #include <kxx/errno.hpp>
 
 #include "svm.hpp"
@@ -49,6 +50,21 @@ void xsetbv(uint64_t v) {
   asm volatile("xsetbv" ::"c"(0), "a"(uint32_t(v)), "d"(uint32_t(v >> 32)) : "memory");
 }
 
+uint32_t rdpkru() {
+  uint32_t eax, edx;
+  asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+  return eax;
+}
+
+void wrpkru(uint32_t v) { asm volatile(".byte 0x0f, 0x01, 0xef" ::"a"(v), "c"(0), "d"(0)); }
+
+// INTn, INT3 and INTO: their event is delivered as a trap, after the
+// instruction (APM "Event Injection" types 3 and 4).
+bool soft_event(const x86_event& e) {
+  return e.valid && (e.type == X86_EVENT_SOFT_INT ||
+                     (e.type == X86_EVENT_EXCEPTION && (e.vector == 3 || e.vector == 4)));
+}
+
 uint64_t xgetbv() {
   uint32_t a, d;
   asm volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
@@ -68,8 +84,13 @@ int vcpu_run(void* p, void* arg) {
   PerCpu* pc = percpu(cpu);
   if (!pc) return -int(kxx::Errno::kIo);
 
+  if (pc->last_vmcb != v.vmcb) {
+    kvmg_x86_ibpb_on_switch();
+    pc->last_vmcb = v.vmcb;
+  }
   load_state(vmcb, s);
   vmcb.control.nested_cr3 = run.tdp_root;
+  x86_event injected = s.event;
   vmcb.control.event_inj = pack_event(s.event);
   s.event.valid = 0;
   vmcb.control.clean = 0;  // every field reloaded: the state may have changed
@@ -78,8 +99,16 @@ int vcpu_run(void* p, void* arg) {
 
   // The guest's XCR0 is live only while it runs, and only when the guest
   // enabled XSAVE; the kernel's FPU code expects the host's everywhere else.
-  bool swap_xcr0 = (s.cr4 & kCr4Osxsave) && s.xcr0 != run.host_xcr0;
+  bool swap_xcr0 = run.host_xcr0 && (s.cr4 & kCr4Osxsave) && s.xcr0 != run.host_xcr0;
   asm volatile("clgi" ::: "memory");
+  // The guest runs with its own PKRU (RDPKRU/WRPKRU do not exit), and PKRU
+  // is the host task's user state: switch it where nothing else can run,
+  // NMIs included.
+  uint32_t host_pkru = 0;
+  if (run.host_pku) {
+    host_pkru = rdpkru();
+    if (s.pkru != host_pkru) wrpkru(s.pkru);
+  }
   if (swap_xcr0) xsetbv(s.xcr0);
   kvmpp_svm_vmrun(v.vmcb_pa, s.gpr, kvmg_virt_to_phys(pc->host_save));
   // XCR0 as the guest left it: XSETBV is intercepted, but a CPU that fails
@@ -90,12 +119,27 @@ int vcpu_run(void* p, void* arg) {
     if (swap_xcr0 || xcr0 != run.host_xcr0) s.xcr0 = xcr0;
     if (xcr0 != run.host_xcr0) xsetbv(run.host_xcr0);
   }
+  if (run.host_pku) {
+    s.pkru = rdpkru();
+    if (s.pkru != host_pkru) wrpkru(host_pkru);
+  }
   asm volatile("stgi" ::: "memory");
 
   store_state(vmcb, s);
   // An event interrupted by the exit is delivered again on the next entry.
   s.event = unpack_event(vmcb.control.exit_int_info);
+  // A software event the guest raised itself (INTn, INT3, INTO) leaves RIP
+  // on its instruction; one we injected was already past it.
+  bool ours = injected.valid && injected.vector == s.event.vector && injected.type == s.event.type;
+  s.event_at_insn = soft_event(s.event) && !ours;
   decode_exit(vmcb, run.exit);
+  // After a shutdown intercept the VMCB is undefined (APM "Shutdown
+  // intercept"); the state of record is x86_state, so rebuild the rest.
+  if (uint32_t(vmcb.control.exit_code) == exit_code::kShutdown) {
+    VmcbControl clean{};
+    vmcb.control = clean;
+    init_control(vmcb);
+  }
   return 0;
 }
 

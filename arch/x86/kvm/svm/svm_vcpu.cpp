@@ -13,28 +13,37 @@ namespace {
 // host's IF at VMRUN decides physical ones (APM "Interrupt Masking in EFLAGS").
 constexpr uint64_t kVIntrMasking = uint64_t(1) << 24;
 constexpr uint64_t kNpEnable = 1;
-constexpr uint64_t kMcVector = 18;
+
+}  // namespace
 
 void init_control(Vmcb& vmcb) {
   VmcbControl& c = vmcb.control;
   // Every DR access traps: the guest gets no hardware breakpoints yet, and
   // the host's DR0-DR3 are never exposed or clobbered.
   c.intercept_dr = 0xffffffff;
-  c.intercept_exceptions = uint32_t(1) << kMcVector;
-  c.intercept_misc1 = misc1::kIntr | misc1::kNmi | misc1::kSmi | misc1::kInit | misc1::kCpuid |
-                      misc1::kInvd | misc1::kHlt | misc1::kInvlpga | misc1::kIoio | misc1::kMsr |
-                      misc1::kTaskSwitch | misc1::kShutdown;
+  // #MC belongs to the host. #AC is intercepted so that a guest cannot
+  // loop delivering it inside the CPU without an instruction boundary,
+  // where no interrupt could make it exit (CVE-2015-5307).
+  c.intercept_exceptions = uint32_t(1) << exit_code::kMcVector | uint32_t(1)
+                                                                     << exit_code::kAcVector;
+  // RDPMC and RDTSCP would read host state (counters, TSC_AUX): neither is
+  // offered to the guest, so both fault.
+  c.intercept_misc1 = misc1::kIntr | misc1::kNmi | misc1::kSmi | misc1::kInit | misc1::kRdpmc |
+                      misc1::kCpuid | misc1::kInvd | misc1::kHlt | misc1::kInvlpga | misc1::kIoio |
+                      misc1::kMsr | misc1::kTaskSwitch | misc1::kShutdown;
   // The SVM instructions themselves (VMRUN must be intercepted for VMRUN to
   // work at all), and the ones that would reach host resources.
   c.intercept_misc2 = misc2::kVmrun | misc2::kVmmcall | misc2::kVmload | misc2::kVmsave |
-                      misc2::kStgi | misc2::kClgi | misc2::kSkinit | misc2::kWbinvd |
-                      misc2::kMonitor | misc2::kMwait | misc2::kMwaitCond | misc2::kXsetbv |
-                      misc2::kRdpru;
+                      misc2::kStgi | misc2::kClgi | misc2::kSkinit | misc2::kRdtscp |
+                      misc2::kWbinvd | misc2::kMonitor | misc2::kMwait | misc2::kMwaitCond |
+                      misc2::kXsetbv | misc2::kRdpru;
   c.iopm_base_pa = iopm_pa();
   c.msrpm_base_pa = msrpm_pa();
   c.int_ctl = kVIntrMasking;
   c.nested_ctl = kNpEnable;
 }
+
+namespace {
 
 uint16_t pack_attrib(const x86_segment& s) {
   if (s.unusable) return 0;
@@ -93,6 +102,8 @@ void* vcpu_create(unsigned int) {
 
 void vcpu_free(void* p) {
   auto* v = static_cast<SvmVcpu*>(p);
+  // A later VMCB may reuse this page: make sure it still counts as new.
+  forget_vmcb(v->vmcb);
   kvmg_page_free(v->vmcb);
   delete v;
 }
@@ -109,8 +120,10 @@ void load_state(Vmcb& vmcb, const x86_state& s) {
   load_segment(v.tr, s.seg[X86_TR]);
   load_dtable(v.gdtr, s.gdt);
   load_dtable(v.idtr, s.idt);
-  // The CPL is SS.DPL in protected mode and 0 in real mode (APM "VMRUN").
-  v.cpl = (s.cr0 & kCr0Pe) ? s.seg[X86_SS].dpl : 0;
+  // The CPL is SS.DPL in protected mode, 3 in virtual-8086 mode and 0 in
+  // real mode (APM "VMRUN").
+  constexpr uint64_t kRflagsVm = uint64_t(1) << 17;
+  v.cpl = !(s.cr0 & kCr0Pe) ? 0 : (s.rflags & kRflagsVm) ? 3 : s.seg[X86_SS].dpl;
   // VMRUN requires EFER.SVME in the guest state; the guest never sees it.
   v.efer = s.efer | kEferSvme;
   v.cr0 = s.cr0;

@@ -107,6 +107,7 @@ static_assert(sizeof(Vmcb) <= 4096);
 // Intercept bits (APM "VMCB Layout, Control Area").
 namespace misc1 {
 inline constexpr uint32_t kIntr = 1u << 0, kNmi = 1u << 1, kSmi = 1u << 2, kInit = 1u << 3;
+inline constexpr uint32_t kRdpmc = 1u << 15;
 inline constexpr uint32_t kCpuid = 1u << 18, kInvd = 1u << 22, kHlt = 1u << 24;
 inline constexpr uint32_t kInvlpga = 1u << 26, kIoio = 1u << 27, kMsr = 1u << 28;
 inline constexpr uint32_t kTaskSwitch = 1u << 29, kShutdown = 1u << 31;
@@ -123,7 +124,9 @@ inline constexpr uint32_t kMwaitCond = 1u << 12, kXsetbv = 1u << 13, kRdpru = 1u
 namespace exit_code {
 inline constexpr uint64_t kExceptionBase = 0x40;  // + vector
 inline constexpr uint64_t kIntr = 0x60, kNmi = 0x61, kSmi = 0x62, kInit = 0x63;
-inline constexpr uint64_t kCpuid = 0x72, kHlt = 0x78, kIoio = 0x7b, kMsr = 0x7c;
+inline constexpr uint64_t kRdpmc = 0x6f, kCpuid = 0x72, kHlt = 0x78, kIoio = 0x7b, kMsr = 0x7c;
+inline constexpr uint64_t kRdtscp = 0x87;
+inline constexpr uint64_t kAcVector = 17, kMcVector = 18;
 inline constexpr uint64_t kShutdown = 0x7f, kXsetbv = 0x8d, kNpf = 0x400;
 inline constexpr uint64_t kDrRead0 = 0x20, kDrWrite0 = 0x30, kDrLast = 0x3f;
 inline constexpr uint64_t kInvd = 0x76, kInvlpga = 0x7a, kTaskSwitch = 0x7d;

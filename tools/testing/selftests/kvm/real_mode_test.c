@@ -102,6 +102,93 @@ static void test_string_io(void)
 	EXPECT_EQ(r.rcx & 0xffff, 0);
 }
 
+GUEST_CODE(outs_es, ".code16\n mov $0x10, %si\n mov $4, %cx\n mov $0x31, %dx\n"
+	   " es rep outsb\n hlt\n");
+
+static void test_outs_segment_override(void)
+{
+	struct vm *vm = vm_with_ram(1 << 20);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct kvm_sregs s;
+
+	vm_load(vm, 0x1000, outs_es_start, outs_es_end);
+	memcpy(vm->mem + 0x10, "dsds", 4);
+	memcpy(vm->mem + 0x2010, "eses", 4);
+	vcpu_real_mode(v, 0x1000);
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_SREGS, &s) == 0);
+	s.es.selector = 0x200;
+	s.es.base = 0x2000;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_SREGS, &s) == 0);
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.count, 4);
+	EXPECT_TRUE(memcmp(vcpu_io_data(v), "eses", 4) == 0);
+	vcpu_run_expect(v, KVM_EXIT_HLT);
+}
+
+/*
+ * Instructions the guest may not use fault: RDTSCP (#UD: not in CPUID) and
+ * RDPMC (#GP: no PMU). The real-mode handlers report the vector on a port.
+ */
+GUEST_CODE(ud_handler, ".code16\n mov $6, %al\n out %al, $0x70\n hlt\n");
+GUEST_CODE(gp_handler, ".code16\n mov $13, %al\n out %al, $0x70\n hlt\n");
+GUEST_CODE(do_rdtscp, ".code16\n rdtscp\n hlt\n");
+GUEST_CODE(do_rdpmc, ".code16\n xor %ecx, %ecx\n rdpmc\n hlt\n");
+
+/* Returns 0 when the instruction ran instead of faulting (not intercepted). */
+static int expect_fault(const uint8_t *start, const uint8_t *end, uint8_t vector)
+{
+	struct vm *vm = vm_with_ram(1 << 20);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	uint16_t *ivt = (uint16_t *)vm->mem;
+
+	vm_load(vm, 0x2000, ud_handler_start, ud_handler_end);
+	vm_load(vm, 0x2100, gp_handler_start, gp_handler_end);
+	ivt[6 * 2] = 0x2000;
+	ivt[13 * 2] = 0x2100;
+	vm_load(vm, 0x1000, start, end);
+	vcpu_real_mode(v, 0x1000);
+	ASSERT_TRUE(vcpu_run(v) == 0);
+	if (v->run->exit_reason == KVM_EXIT_HLT)
+		return 0;
+	EXPECT_EQ(v->run->exit_reason, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x70);
+	EXPECT_EQ(vcpu_io_data(v)[0], vector);
+	return 1;
+}
+
+static void test_refused_instructions(void)
+{
+	EXPECT_TRUE(expect_fault(do_rdpmc_start, do_rdpmc_end, 13));
+	/* QEMU 7.2's SVM does not intercept RDTSCP (real CPUs do). */
+	if (!expect_fault(do_rdtscp_start, do_rdtscp_end, 6))
+		printf("#   note: the CPU does not intercept RDTSCP\n");
+}
+
+/*
+ * INT n whose delivery faults on the stack page (first touch: a nested page
+ * fault during delivery): the interrupt is re-injected and must return after
+ * the INT, exactly once.
+ */
+GUEST_CODE(int_handler, ".code16\n mov $0x80, %al\n out %al, $0x71\n iret\n");
+GUEST_CODE(do_int, ".code16\n mov $0x9000, %sp\n int $0x80\n mov $1, %al\n out %al, $0x72\n hlt\n");
+
+static void test_soft_interrupt_reinjected(void)
+{
+	struct vm *vm = vm_with_ram(1 << 20);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	uint16_t *ivt = (uint16_t *)vm->mem;
+
+	vm_load(vm, 0x2000, int_handler_start, int_handler_end);
+	ivt[0x80 * 2] = 0x2000;
+	vm_load(vm, 0x1000, do_int_start, do_int_end);
+	vcpu_real_mode(v, 0x1000);
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x71);
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x72);
+	vcpu_run_expect(v, KVM_EXIT_HLT);
+}
+
 GUEST_CODE(mem_write, ".code16\n movw $0xbeef, 0x500\n movw 0x600, %ax\n out %ax, $0x10\n hlt\n");
 
 static void test_guest_memory(void)
@@ -291,6 +378,9 @@ int main(void)
 		TEST(test_in_all_sizes),
 		TEST(test_string_io),
 		TEST(test_guest_memory),
+		TEST(test_outs_segment_override),
+		TEST(test_refused_instructions),
+		TEST(test_soft_interrupt_reinjected),
 		TEST(test_triple_fault_shutdown),
 		TEST(test_immediate_exit),
 		TEST(test_set_regs_moves_rip),
