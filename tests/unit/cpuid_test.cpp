@@ -213,7 +213,7 @@ TEST_F(CpuidTest, SupportedParavirtAndExtendedLeaves) {
   EXPECT_FALSE(bit(e1->ecx, 29));  // MWAITX
   EXPECT_FALSE(bit(e1->ecx, 23));  // PERFCTR_CORE
   EXPECT_TRUE(bit(e1->ecx, 0));    // LAHF
-  EXPECT_FALSE(bit(e1->edx, 27));  // RDTSCP
+  EXPECT_TRUE(bit(e1->edx, 27));   // RDTSCP (intercepted, emulated)
   EXPECT_TRUE(bit(e1->edx, 29));   // LM
   EXPECT_TRUE(bit(e1->edx, 20));   // NX
   EXPECT_TRUE(bit(e1->edx, 26));   // 1 GiB pages

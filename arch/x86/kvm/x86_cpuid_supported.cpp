@@ -68,10 +68,10 @@ constexpr uint32_t kD1Eax = bits(0, 1, 2);
 // WDT, LWP, TCE, NodeId, the performance counters, MWAITX.
 constexpr uint32_t k81Ecx = bits(0, 1, 4, 5, 6, 7, 8, 11, 16, 21, 22);
 constexpr uint32_t k81EcxAvx = bits(11, 16);  // XOP, FMA4
-// CPUID.80000001:EDX: the leaf 1 aliases, SYSCALL, NX, 1G pages, LM, 3DNow.
-// Not RDTSCP (TSC_AUX is not switched), MCE/MCA.
+// CPUID.80000001:EDX: the leaf 1 aliases, SYSCALL, NX, 1G pages, RDTSCP
+// (intercepted and emulated with the guest's TSC_AUX), LM, 3DNow. Not MCE/MCA.
 constexpr uint32_t k81Edx =
-    bits(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 20, 22, 23, 24, 25, 26, 29, 30, 31);
+    bits(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 20, 22, 23, 24, 25, 26, 27, 29, 30, 31);
 constexpr uint32_t k87EdxInvariantTsc = bits(8);  // the TSC is the host's plus an offset
 constexpr uint32_t k88Ebx = bits(0, 2, 9);        // CLZERO, XSAVEERPTR, WBNOINVD
 constexpr uint32_t k821Eax = bits(0, 2, 6);       // NoNestedDataBp, LFENCE serializing, NullSelClr

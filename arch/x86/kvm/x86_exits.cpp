@@ -134,6 +134,21 @@ kxx::Result<Next> handle_xsetbv(Vcpu& vcpu) {
   return Next::kEnter;
 }
 
+// RDTSCP (0F 01 F9): the guest's TSC and its TSC_AUX. Intercepted because
+// the hardware would read the host's TSC_AUX (SDM "RDTSCP").
+kxx::Result<Next> handle_rdtscp(Vcpu& vcpu) {
+  if (!guest_has(vcpu, cpuid_bit::kRdtscp)) return inject(vcpu, kUdVector);
+  constexpr uint8_t kRdtscpOp[] = {0x0f, 0x01, 0xf9};
+  if (!TRY(skip_instruction(vcpu, kRdtscpOp, sizeof(kRdtscpOp))))
+    return report_emulation_failure(vcpu);
+  x86_state& s = vcpu.arch().regs;
+  uint64_t tsc = guest_tsc(vcpu);
+  s.gpr[X86_RAX] = uint32_t(tsc);
+  s.gpr[X86_RDX] = uint32_t(tsc >> 32);
+  s.gpr[X86_RCX] = uint32_t(vcpu.arch().msrs.tsc_aux);
+  return Next::kEnter;
+}
+
 kxx::Result<Next> handle_cache_flush(Vcpu& vcpu, uint8_t second_byte) {
   // Guest RAM is ordinary cacheable host memory: nothing to write back.
   const uint8_t op[] = {0x0f, second_byte};
@@ -241,6 +256,7 @@ static kxx::Result<Next> dispatch(Vcpu& vcpu, const x86_exit& exit) {
     case X86_EXIT_XSETBV: return handle_xsetbv(vcpu);
     case X86_EXIT_UD: return inject(vcpu, kUdVector);
     case X86_EXIT_GP: return inject(vcpu, kGpVector, true, 0);
+    case X86_EXIT_RDTSCP: return handle_rdtscp(vcpu);
     // #AC goes back to the guest, with its architectural error code 0.
     case X86_EXIT_EXCEPTION: return inject(vcpu, uint8_t(exit.info[0]), true, 0);
     case X86_EXIT_MACHINE_CHECK:

@@ -89,6 +89,7 @@ enum x86_exit_kind {
 	X86_EXIT_FAIL_ENTRY,  /* the hardware refused the guest state */
 	X86_EXIT_UD,          /* an instruction the guest may not use: inject #UD */
 	X86_EXIT_GP,          /* an instruction that faults without its feature: #GP(0) */
+	X86_EXIT_RDTSCP,
 	X86_EXIT_EXCEPTION,   /* an intercepted guest exception (info[0]: vector) */
 	X86_EXIT_MACHINE_CHECK, /* a host #MC arrived while the guest ran */
 	X86_EXIT_CACHE_FLUSH, /* INVD or WBINVD (info[0]: second opcode byte) */

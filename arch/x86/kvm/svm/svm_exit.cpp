@@ -65,7 +65,7 @@ void decode_exit(const Vmcb& vmcb, x86_exit& e) {
     case exit_code::kMwait:
     case exit_code::kMwaitCond:
     case exit_code::kRdpru: e.kind = X86_EXIT_UD; break;
-    case exit_code::kRdtscp: e.kind = X86_EXIT_UD; break;
+    case exit_code::kRdtscp: e.kind = X86_EXIT_RDTSCP; break;
     case exit_code::kRdpmc: e.kind = X86_EXIT_GP; break;
     case exit_code::kExceptionBase + exit_code::kMcVector: e.kind = X86_EXIT_MACHINE_CHECK; break;
     case exit_code::kExceptionBase + exit_code::kAcVector:
