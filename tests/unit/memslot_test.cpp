@@ -84,10 +84,13 @@ TEST_F(MemslotTest, Region2) {
   r.memory_size = 0x1000;
   r.userspace_addr = kHva;
   EXPECT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION2, ptr(&r)), 0);
+  // Without KVM_MEM_GUEST_MEMFD the guest_memfd fields are ignored (VMMs
+  // pass -1), as upstream.
   r.slot = 3;
   r.guest_phys_addr = 0x50000;
-  r.pad1 = 1;
-  EXPECT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION2, ptr(&r)), -EINVAL);
+  r.guest_memfd = ~0u;
+  r.guest_memfd_offset = 0x1000;
+  EXPECT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION2, ptr(&r)), 0);
   EXPECT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION2, 16), -EFAULT);
   EXPECT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION, 16), -EFAULT);
 }
@@ -102,7 +105,7 @@ TEST(Memslots, LookupManySlots) {
     r.guest_phys_addr = uint64_t(id) * 0x3000;
     r.memory_size = 0x2000;
     r.userspace_addr = 0x10000000 + uint64_t(id) * 0x2000;
-    auto c = slots.plan(r, true);
+    auto c = slots.plan(r);
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE(slots.apply(c.value()).ok());
   }

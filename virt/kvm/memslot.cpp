@@ -40,12 +40,13 @@ bool Memslots::overlaps(uint64_t base, uint64_t npages, uint16_t ignore_id) cons
   return false;
 }
 
-kxx::Result<MemslotChange> Memslots::plan(const kvm_userspace_memory_region2& req, bool v2) const {
+kxx::Result<MemslotChange> Memslots::plan(const kvm_userspace_memory_region2& req) const {
   using kxx::Errno;
   constexpr uint64_t kPageMask = (uint64_t(1) << kPageShift) - 1;
   // Dirty logging and guest_memfd are not implemented (and not advertised).
   if (req.flags & ~uint32_t(KVM_MEM_READONLY)) return Errno::kInval;
-  if (v2 && (req.guest_memfd_offset || req.guest_memfd || req.pad1)) return Errno::kInval;
+  // guest_memfd and its offset mean something only with KVM_MEM_GUEST_MEMFD
+  // (refused above); like upstream, the padding is not checked.
   uint16_t as_id = req.slot >> 16, id = req.slot & 0xffff;
   if (as_id >= kAddressSpaces || id >= kMaxSlots) return Errno::kInval;
   if ((req.memory_size | req.guest_phys_addr | req.userspace_addr) & kPageMask)

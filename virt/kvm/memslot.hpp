@@ -49,7 +49,7 @@ class Memslots {
   Memslots& operator=(const Memslots&) = delete;
 
   // Validate a request (ABI rules, overlap) and say what it would change.
-  kxx::Result<MemslotChange> plan(const kvm_userspace_memory_region2& req, bool v2) const;
+  kxx::Result<MemslotChange> plan(const kvm_userspace_memory_region2& req) const;
   // Room for a change, allocated before the commit: a bigger copy of the
   // array (or nothing, when it fits). Readers under the MMU lock never see
   // the array move except at the commit.

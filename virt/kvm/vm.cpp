@@ -68,9 +68,9 @@ kxx::Status Vm::set_max_vcpu_ids(uint64_t n) {
   return kxx::OkStatus();
 }
 
-kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req, bool v2) {
+kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req) {
   WriteLock guard(slots_lock_);
-  auto change = TRY(memslots_.plan(req, v2));
+  auto change = TRY(memslots_.plan(req));
   auto room = TRY(memslots_.prepare(change));
   Memslot* replaced;
   {

@@ -38,7 +38,7 @@ class Vm : public kxx::RefCounted<Vm> {
   unsigned max_vcpu_ids() const;
 
   // KVM_SET_USER_MEMORY_REGION(2).
-  kxx::Status set_memory_region(const kvm_userspace_memory_region2& req, bool v2);
+  kxx::Status set_memory_region(const kvm_userspace_memory_region2& req);
   // Guest memory layout. Hold slots_lock() for reading while using it.
   RwSem& slots_lock() { return slots_lock_; }
   const Memslots& memslots() const { return memslots_; }

@@ -26,12 +26,12 @@ kxx::Status set_memory_region(Vm& vm, unsigned long uarg) {
   req.guest_phys_addr = v1.guest_phys_addr;
   req.memory_size = v1.memory_size;
   req.userspace_addr = v1.userspace_addr;
-  return vm.set_memory_region(req, false);
+  return vm.set_memory_region(req);
 }
 
 kxx::Status set_memory_region2(Vm& vm, unsigned long uarg) {
   auto req = TRY(copy_from_user<kvm_userspace_memory_region2>(uarg));
-  return vm.set_memory_region(req, true);
+  return vm.set_memory_region(req);
 }
 
 }  // namespace
