@@ -355,6 +355,8 @@ struct kvm_msr_list {
 /* KVM_GET_MSRS is also a /dev/kvm ioctl (feature MSRs). */
 /* ioctls on VM fds */
 #define KVM_CREATE_VCPU KVM_IO_(0x41)
+#define KVM_SET_NR_MMU_PAGES KVM_IO_(0x44)
+#define KVM_GET_NR_MMU_PAGES KVM_IO_(0x45)
 #define KVM_SET_USER_MEMORY_REGION KVM_IOW_(0x46, struct kvm_userspace_memory_region)
 #define KVM_SET_USER_MEMORY_REGION2 KVM_IOW_(0x49, struct kvm_userspace_memory_region2)
 #define KVM_ENABLE_CAP KVM_IOW_(0xa3, struct kvm_enable_cap)

@@ -27,6 +27,9 @@ struct TscSync {
 struct VmState {
   x86::Tdp tdp{x86::kNptFormat};
   TscSync tsc;
+  // KVM_SET_NR_MMU_PAGES: a cap on shadow-paging pages upstream. There is
+  // no shadow paging here, so it limits nothing; it is kept for GET.
+  unsigned long nr_mmu_pages = 0;
 };
 
 }  // namespace kvmpp::arch
@@ -105,6 +108,10 @@ unsigned string_source_segment(Vcpu& vcpu);
 void step_over_soft_event(Vcpu& vcpu);
 // Fill kvm_run for an emulation failure at RIP.
 Next report_emulation_failure(Vcpu& vcpu);
+
+// CR4 bits the vCPU may not set: undefined ones and those of features its
+// CPUID does not enumerate (x86_cr.cpp).
+uint64_t cr4_reserved_bits(Vcpu& vcpu);
 
 // KVM_GET/SET_REGS, KVM_GET/SET_SREGS (x86_regs.cpp).
 kxx::Status get_regs(Vcpu& vcpu, unsigned long uarg);

@@ -45,8 +45,23 @@ long dev_ioctl(unsigned int cmd, unsigned long arg) {
   }
 }
 
+namespace {
+
+// The smallest value upstream accepts (KVM_MIN_ALLOC_MMU_PAGES).
+constexpr unsigned long kMinMmuPages = 64;
+
+long set_nr_mmu_pages(Vm& vm, unsigned long n) {
+  if (n < kMinMmuPages) return to_ret(kxx::Errno::kInval);
+  vm.arch()->nr_mmu_pages = n;
+  return 0;
+}
+
+}  // namespace
+
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
   switch (cmd) {
+    case KVM_SET_NR_MMU_PAGES: return set_nr_mmu_pages(vm, arg);
+    case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
     default: return to_ret(kUnknownVmIoctl);

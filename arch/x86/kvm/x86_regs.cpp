@@ -38,13 +38,11 @@ constexpr x86_gpr kRegsOrder[16] = {X86_RAX, X86_RBX, X86_RCX, X86_RDX, X86_RSI,
 
 // Control-register combinations the hardware would refuse (SDM "CR0",
 // "CR4", "IA32_EFER"; upstream checks the same before accepting sregs).
-bool valid_sregs(const kvm_sregs& k) {
-  constexpr uint64_t kCr4Reserved =
-      ~((1ull << 25) - 1) | (1ull << 15) | (1ull << 19) | (1ull << 24);  // bits KVM never accepts
+bool valid_sregs(Vcpu& vcpu, const kvm_sregs& k) {
   if (k.cr0 >> 32) return false;
   if ((k.cr0 & kCr0Pg) && !(k.cr0 & kCr0Pe)) return false;
   if ((k.cr0 & kCr0Nw) && !(k.cr0 & kCr0Cd)) return false;
-  if (k.cr4 & kCr4Reserved) return false;
+  if (k.cr4 & cr4_reserved_bits(vcpu)) return false;
   if ((k.efer & kEferLme) && (k.cr0 & kCr0Pg)) {
     if (!(k.cr4 & kCr4Pae) || !(k.efer & kEferLma)) return false;
   } else if ((k.efer & kEferLma) || k.cs.l) {
@@ -138,7 +136,7 @@ static kvm_sregs read_sregs(Vcpu& vcpu) {
 }
 
 static kxx::Status write_sregs(Vcpu& vcpu, const kvm_sregs& k) {
-  if (!valid_sregs(k)) return kxx::Errno::kInval;
+  if (!valid_sregs(vcpu, k)) return kxx::Errno::kInval;
   // A pending interrupt cannot be queued without KVM_INTERRUPT support.
   for (uint64_t w : k.interrupt_bitmap)
     if (w) return kxx::Errno::kInval;
@@ -180,7 +178,7 @@ kxx::Status set_sregs2(Vcpu& vcpu, unsigned long uarg) {
   as1.tr = k.tr, as1.ldt = k.ldt, as1.gdt = k.gdt, as1.idt = k.idt;
   as1.cr0 = k.cr0, as1.cr2 = k.cr2, as1.cr3 = k.cr3, as1.cr4 = k.cr4, as1.cr8 = k.cr8;
   as1.efer = k.efer, as1.apic_base = k.apic_base;
-  if (!valid_sregs(as1)) return kxx::Errno::kInval;
+  if (!valid_sregs(vcpu, as1)) return kxx::Errno::kInval;
   bool pae = (k.cr0 & kCr0Pg) && (k.cr4 & kCr4Pae) && !(k.efer & kEferLma);
   // PDPTRs only mean something with PAE paging. NPT walks the guest's
   // PDPTEs from memory, so they are not kept in a register either.

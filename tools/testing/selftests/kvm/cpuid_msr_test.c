@@ -361,11 +361,17 @@ static void test_xsetbv(void)
 	if (!(find(c, 1, 0)->ecx & (1u << 26)) || !d0)
 		test_skip("no XSAVE");
 	/*
-	 * Without a CPUID table only x87 state may be enabled. A CPU that
-	 * does not intercept XSETBV for the hypervisor (QEMU's TCG before
-	 * 8.x) executes it instead: nothing here can then be checked.
+	 * With XSAVE but no leaf 0xD only x87 state may be enabled. (CR4.OSXSAVE
+	 * itself needs XSAVE in the vCPU's CPUID.) A CPU that does not
+	 * intercept XSETBV for the hypervisor (QEMU's TCG before 8.x) executes
+	 * it instead: nothing here can then be checked.
 	 */
-	v = xsetbv_guest(NULL, true, 3, 0);
+	struct kvm_cpuid2 *leaf1 = calloc(1, sizeof(*leaf1) + sizeof(leaf1->entries[0]));
+
+	ASSERT_TRUE(leaf1);
+	leaf1->nent = 1;
+	leaf1->entries[0] = *find(c, 1, 0);
+	v = xsetbv_guest(leaf1, true, 3, 0);
 	vcpu_run_expect(v, KVM_EXIT_IO);
 	if (v->run->io.port == PORT_OUT)
 		test_skip("the CPU does not intercept XSETBV");

@@ -218,6 +218,16 @@ static void test_invalid_sregs(void)
 	s = orig;
 	s.cr0 |= 1ull << 32; /* reserved */
 	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL);
+	/* CR4 bits of features the vCPU's CPUID (empty) does not enumerate. */
+	s = orig;
+	s.cr4 |= 1ull << 13; /* VMXE */
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL);
+	s = orig;
+	s.cr4 |= 1ull << 11; /* UMIP */
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL);
+	s = orig;
+	s.cr4 |= 1ull << 14; /* SMXE: never */
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL);
 	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, NULL), EFAULT);
 	EXPECT_ERRNO(ioctl(v->fd, KVM_GET_SREGS, NULL), EFAULT);
 	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_REGS, NULL), EFAULT);

@@ -97,6 +97,15 @@ static void test_check_extension_on_vm(void)
 	EXPECT_EQ(ioctl(vm, KVM_CHECK_EXTENSION, 100000), 0);
 }
 
+static void test_nr_mmu_pages(void)
+{
+	int kvm = open_kvm(), vm = create_vm(kvm);
+
+	EXPECT_ERRNO(ioctl(vm, KVM_SET_NR_MMU_PAGES, 63), EINVAL);
+	EXPECT_EQ(ioctl(vm, KVM_SET_NR_MMU_PAGES, 64), 0);
+	EXPECT_EQ(ioctl(vm, KVM_GET_NR_MMU_PAGES, 0), 64);
+}
+
 static void test_unknown_ioctls(void)
 {
 	int kvm = open_kvm(), vm = create_vm(kvm);
@@ -114,6 +123,7 @@ int main(void)
 		TEST(test_enable_cap_max_vcpu_id),
 		TEST(test_enable_cap_errors),
 		TEST(test_check_extension_on_vm),
+		TEST(test_nr_mmu_pages),
 		TEST(test_unknown_ioctls),
 		{},
 	});
