@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // Which control-register bits a vCPU may set, given its CPUID (SDM vol. 3A,
 // "CR4" and the CPUID feature flags that enumerate each bit).
+#include <glue/glue.h>
+
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
 
@@ -30,13 +32,27 @@ constexpr Cr4Feature kCr4Features[] = {
 constexpr uint64_t kCr4AlwaysReserved =
     ~((1ull << 23) - 1) | (1ull << 14) | (1ull << 15) | (1ull << 19) | (1ull << 23);
 
+uint64_t reserved_for(CpuidView cpuid) {
+  uint64_t reserved = kCr4AlwaysReserved;
+  for (const Cr4Feature& f : kCr4Features)
+    if (!cpuid.has(f.cpuid)) reserved |= f.bit;
+  return reserved;
+}
+
 }  // namespace
 
 uint64_t cr4_reserved_bits(Vcpu& vcpu) {
   CpuidView cpuid = guest_cpuid(vcpu);
-  uint64_t reserved = kCr4AlwaysReserved;
-  for (const Cr4Feature& f : kCr4Features)
-    if (!cpuid.has(f.cpuid)) reserved |= f.bit;
+  if (cpuid.nent) return reserved_for(cpuid);
+  // Before KVM_SET_CPUID2 defines the vCPU model, every bit of a feature
+  // this implementation supports may be set (as upstream, and as the
+  // upstream set_sregs_test checks).
+  constexpr unsigned kMax = KVM_MAX_CPUID_ENTRIES;
+  auto* table = static_cast<kvm_cpuid_entry2*>(kvmg_alloc(kMax * sizeof(kvm_cpuid_entry2), 0));
+  if (!table) return reserved_for(cpuid);  // out of memory: the strict answer
+  auto n = build_supported_cpuid(table, kMax);
+  uint64_t reserved = reserved_for(n.ok() ? CpuidView{table, n.value()} : cpuid);
+  kvmg_free(table);
   return reserved;
 }
 
