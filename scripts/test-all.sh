@@ -4,7 +4,9 @@
 #   2. unit tests of the user-space core (GoogleTest under CTest);
 #   3. warning-free module builds: Debian 6.12 (the one tested), Debian 6.1,
 #      and the generic core for arm64;
-#   4. the project's selftests in the emulated SVM machine on our modules.
+#   4. the project's selftests in the emulated SVM machine on our modules;
+#   5. the upstream KVM selftests (Debian's linux-source-6.12) on our modules,
+#      against tests/upstream/expectations.txt (KVMPP_SKIP_UPSTREAM=1 skips).
 # Prints one line per step and a closing "N passed, N failed"; exits non-zero
 # on any failure.
 set -uo pipefail
@@ -54,6 +56,14 @@ if [ -f "$BUILD/tree-6.12/kvm-amd.ko" ]; then
   fi
 else
   echo "not ok - VM tests (no modules to test)"; failed=$((failed + 1))
+fi
+
+if [ "${KVMPP_SKIP_UPSTREAM:-0}" != 1 ]; then
+  log "== upstream KVM selftests against tests/upstream/expectations.txt"
+  "$ROOT/scripts/upstream/check.sh" | tee "$BUILD/upstream-check.log" | grep -E '^(not ok|#)'
+  count_tap "$BUILD/upstream-check.log"
+  grep -q '^# upstream conformance' "$BUILD/upstream-check.log" ||
+    { echo "not ok - the upstream selftests did not run"; failed=$((failed + 1)); }
 fi
 
 echo "$passed passed, $failed failed"
