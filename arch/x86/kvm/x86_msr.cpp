@@ -320,4 +320,10 @@ kxx::Result<long> get_feature_msrs(unsigned long uarg) {
   });
 }
 
+bool efer_reserved_clear(uint64_t efer) { return !(efer & ~kEferValid); }
+
+kxx::Status write_apic_base(Vcpu& vcpu, uint64_t v, bool host) {
+  return set_apic_base(vcpu, v, host);
+}
+
 }  // namespace kvmpp::x86

@@ -41,6 +41,11 @@ bool canonical(uint64_t v, unsigned va_bits);
 // written back with KVM_GET/SET_MSRS.
 unsigned msr_index_list(const uint32_t** list);
 
+// For KVM_SET_SREGS: EFER without undefined bits, and IA32_APIC_BASE with
+// the WRMSR rules (host-initiated).
+bool efer_reserved_clear(uint64_t efer);
+kxx::Status write_apic_base(Vcpu& vcpu, uint64_t v, bool host);
+
 // Power-on values and the initial TSC of a new vCPU.
 void msr_init(Vcpu& vcpu);
 

@@ -3,6 +3,7 @@
 #include <kvmpp/uaccess.hpp>
 
 #include "x86.hpp"
+#include "x86_msr.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -43,6 +44,7 @@ bool valid_sregs(Vcpu& vcpu, const kvm_sregs& k) {
   if ((k.cr0 & kCr0Pg) && !(k.cr0 & kCr0Pe)) return false;
   if ((k.cr0 & kCr0Nw) && !(k.cr0 & kCr0Cd)) return false;
   if (k.cr4 & cr4_reserved_bits(vcpu)) return false;
+  if (!efer_reserved_clear(k.efer)) return false;
   if ((k.efer & kEferLme) && (k.cr0 & kCr0Pg)) {
     if (!(k.cr4 & kCr4Pae) || !(k.efer & kEferLma)) return false;
   } else if ((k.efer & kEferLma) || k.cs.l) {
@@ -125,7 +127,6 @@ void write_sregs_common(Vcpu& vcpu, const Sregs& k) {
   s.cr4 = k.cr4;
   s.cr8 = k.cr8;
   s.efer = k.efer;
-  vcpu.arch().apic_base = k.apic_base;
 }
 
 static kvm_sregs read_sregs(Vcpu& vcpu) {
@@ -140,6 +141,8 @@ static kxx::Status write_sregs(Vcpu& vcpu, const kvm_sregs& k) {
   // A pending interrupt cannot be queued without KVM_INTERRUPT support.
   for (uint64_t w : k.interrupt_bitmap)
     if (w) return kxx::Errno::kInval;
+  // The APIC base goes through the IA32_APIC_BASE rules (as upstream).
+  if (!write_apic_base(vcpu, k.apic_base, true).ok()) return kxx::Errno::kInval;
   write_sregs_common(vcpu, k);
   return kxx::OkStatus();
 }
@@ -183,6 +186,7 @@ kxx::Status set_sregs2(Vcpu& vcpu, unsigned long uarg) {
   // PDPTRs only mean something with PAE paging. NPT walks the guest's
   // PDPTEs from memory, so they are not kept in a register either.
   if ((k.flags & KVM_SREGS2_FLAGS_PDPTRS_VALID) && !pae) return kxx::Errno::kInval;
+  if (!write_apic_base(vcpu, k.apic_base, true).ok()) return kxx::Errno::kInval;
   write_sregs_common(vcpu, k);
   return kxx::OkStatus();
 }

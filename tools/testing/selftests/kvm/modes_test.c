@@ -218,6 +218,12 @@ static void test_invalid_sregs(void)
 	s = orig;
 	s.cr0 |= 1ull << 32; /* reserved */
 	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL);
+	s = orig;
+	s.efer |= 1ull << 5; /* reserved */
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL);
+	s = orig;
+	s.apic_base |= 1ull << 3; /* reserved */
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_SREGS, &s), EINVAL);
 	/* CR4 bits of features never offered (no nested VMX, no SMX). */
 	s = orig;
 	s.cr4 |= 1ull << 13; /* VMXE */
