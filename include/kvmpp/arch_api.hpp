@@ -15,6 +15,14 @@ struct MemslotChange;
 
 namespace kvmpp::arch {
 
+// Page-table pages a zap unlinked: the hardware may still walk them until
+// every vCPU's TLB is flushed, so they are freed only after the flush.
+struct ZappedTables {
+  static constexpr unsigned kMax = 32;  // more stay linked (freed with the VM)
+  void* pages[kMax];
+  unsigned count = 0;
+};
+
 // Per-VM architecture state (x86: the TDP page tables), created with the VM.
 struct VmState;
 kxx::Result<VmState*> vm_init(Vm& vm);
@@ -36,9 +44,10 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg);
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap);
 // A memory slot was committed (slots lock held for writing, MMU lock held):
 // drop every guest mapping the change makes stale.
-void memslot_changed(Vm& vm, const MemslotChange& change);
+void memslot_changed(Vm& vm, const MemslotChange& change, ZappedTables* tables);
 // Drop the guest mappings of [start, end) (MMU lock held). Returns whether
-// anything was mapped, i.e. whether TLBs need a flush.
-bool zap_gfns(Vm& vm, uint64_t start, uint64_t end);
+// anything was mapped, i.e. whether TLBs need a flush. Tables left empty
+// may be unlinked into @tables, to free after the flush.
+bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables = nullptr);
 
 }  // namespace kvmpp::arch

@@ -76,6 +76,34 @@ TEST_P(TdpTest, HugeLeaf) {
   EXPECT_EQ(tdp_.lookup(1030), 0x2000u | 0x67);
 }
 
+TEST_P(TdpTest, EmptyTablesAreUnlinked) {
+  ASSERT_TRUE(map(5, 0x1000, true));
+  ASSERT_TRUE(map(700, 0x2000, true));  // another table at the lowest level
+  void* pages[8];
+  unsigned count = 0;
+  // Zapping one frame empties only its own page table.
+  EXPECT_TRUE(tdp_.zap(700, 701, pages, &count, 8));
+  EXPECT_EQ(count, 1u);
+  EXPECT_NE(tdp_.lookup(5), 0u);
+  // Zapping the rest empties every table under the root.
+  EXPECT_TRUE(tdp_.zap(0, ~uint64_t(0) >> 12, pages, &count, 8));
+  EXPECT_EQ(count, GetParam());  // the last PT, then one table per level above
+  for (unsigned i = 0; i < count; i++) kvmg_page_free(pages[i]);
+  EXPECT_EQ(tdp_.lookup(5), 0u);
+  ASSERT_TRUE(map(5, 0x3000, true));  // the tables come back on demand
+  EXPECT_EQ(tdp_.lookup(5), 0x3000u | 0x67);
+}
+
+TEST_P(TdpTest, UnlinkingStopsAtCapacity) {
+  ASSERT_TRUE(map(5, 0x1000, true));
+  void* pages[1];
+  unsigned count = 0;
+  EXPECT_TRUE(tdp_.zap(0, 1024, pages, &count, 1));
+  EXPECT_EQ(count, 1u);  // the rest stays linked, freed with the tables
+  kvmg_page_free(pages[0]);
+  EXPECT_EQ(tdp_.lookup(5), 0u);
+}
+
 TEST(TdpLevels, OnlyFourOrFive) {
   Tdp t{kNptFormat};
   EXPECT_FALSE(t.init(3).ok());

@@ -73,18 +73,20 @@ kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req) {
   auto change = TRY(memslots_.plan(req));
   auto room = TRY(memslots_.prepare(change));
   Memslot* replaced;
+  arch::ZappedTables tables;
   {
     // With slots_lock_ held for writing no fault is in flight; under the
     // MMU lock the notifier sees either the old or the new layout.
     SpinLockGuard mmu(mmu_lock_);
     replaced = memslots_.commit(change, room);
     mmu_seq_.fetch_add(1);
-    arch::memslot_changed(*this, change);
+    arch::memslot_changed(*this, change, &tables);
   }
   delete[] replaced;
   if (change.kind == MemslotChange::kDelete || change.kind == MemslotChange::kMove ||
       change.kind == MemslotChange::kFlagsOnly)
     flush_tlbs();
+  free_zapped(tables);
   return kxx::OkStatus();
 }
 
@@ -94,8 +96,15 @@ void Vm::flush_tlbs() {
   for (unsigned i = 0; i < n; i++) vcpus_[i]->kick();
 }
 
+void Vm::free_zapped(arch::ZappedTables& tables) {
+  // Only after every vCPU flushed: no TLB still points into these tables.
+  for (unsigned i = 0; i < tables.count; i++) kvmg_page_free(tables.pages[i]);
+  tables.count = 0;
+}
+
 void Vm::mmu_invalidate_start(uint64_t start, uint64_t end) {
   bool flush = false;
+  arch::ZappedTables tables;
   {
     SpinLockGuard mmu(mmu_lock_);
     mmu_invalidating_++;
@@ -107,10 +116,11 @@ void Vm::mmu_invalidate_start(uint64_t start, uint64_t end) {
       if (lo >= hi) continue;
       uint64_t first = s.base_gfn + ((lo - s.userspace_addr) >> kPageShift);
       uint64_t last = s.base_gfn + ((hi - 1 - s.userspace_addr) >> kPageShift);
-      flush |= arch::zap_gfns(*this, first, last + 1);
+      flush |= arch::zap_gfns(*this, first, last + 1, &tables);
     }
   }
   if (flush) flush_tlbs();
+  free_zapped(tables);
 }
 
 void Vm::mmu_invalidate_end(uint64_t, uint64_t) {
@@ -121,12 +131,14 @@ void Vm::mmu_invalidate_end(uint64_t, uint64_t) {
 
 void Vm::mmu_release() {
   bool flush;
+  arch::ZappedTables tables;
   {
     SpinLockGuard mmu(mmu_lock_);
     mmu_seq_.fetch_add(1);
-    flush = arch::zap_gfns(*this, 0, ~uint64_t(0) >> kPageShift);
+    flush = arch::zap_gfns(*this, 0, ~uint64_t(0) >> kPageShift, &tables);
   }
   if (flush) flush_tlbs();
+  free_zapped(tables);
 }
 
 Vcpu* Vm::vcpu_at(unsigned index) const {

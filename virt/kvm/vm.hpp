@@ -61,6 +61,8 @@ class Vm : public kxx::RefCounted<Vm> {
   // and wait for running ones to leave the guest.
   void flush_tlbs();
   arch::VmState* arch() const { return arch_; }
+  // Free page-table pages a zap unlinked, once TLBs no longer use them.
+  void free_zapped(arch::ZappedTables& tables);
 
   unsigned online_vcpus() const { return online_vcpus_.load(); }
   Vcpu* vcpu_at(unsigned index) const;

@@ -21,8 +21,8 @@ void vcpu_destroy(Vcpu&) {}
 long vcpu_run(Vcpu&) { return to_ret(kxx::Errno::kOpNotSupp); }
 long check_extension(const Vm*, long) { return 0; }
 kxx::Status vm_enable_cap(Vm&, const kvm_enable_cap&) { return kxx::Errno::kInval; }
-void memslot_changed(Vm&, const MemslotChange&) {}
-bool zap_gfns(Vm&, uint64_t, uint64_t) { return false; }
+void memslot_changed(Vm&, const MemslotChange&, ZappedTables*) {}
+bool zap_gfns(Vm&, uint64_t, uint64_t, ZappedTables*) { return false; }
 long dev_ioctl(unsigned int, unsigned long) { return to_ret(kxx::Errno::kInval); }
 long vm_ioctl(Vm&, unsigned int, unsigned long) { return to_ret(kUnknownVmIoctl); }
 long vcpu_ioctl(Vcpu&, unsigned int, unsigned long) { return to_ret(kUnknownVcpuIoctl); }

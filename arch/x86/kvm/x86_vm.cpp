@@ -20,15 +20,20 @@ kxx::Result<VmState*> vm_init(Vm&) {
 
 void vm_destroy(VmState* s) { delete s; }
 
-bool zap_gfns(Vm& vm, uint64_t start, uint64_t end) { return vm.arch()->tdp.zap(start, end); }
+bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables) {
+  if (!tables) return vm.arch()->tdp.zap(start, end);
+  return vm.arch()->tdp.zap(start, end, tables->pages, &tables->count, ZappedTables::kMax);
+}
 
-void memslot_changed(Vm& vm, const MemslotChange& c) {
+void memslot_changed(Vm& vm, const MemslotChange& c, ZappedTables* tables) {
   switch (c.kind) {
     case MemslotChange::kDelete:
     case MemslotChange::kMove:
     // Flags: today only READONLY exists and it cannot change, but a flags
     // change must never leave a mapping with the old permissions.
-    case MemslotChange::kFlagsOnly: zap_gfns(vm, c.old_slot.base_gfn, c.old_slot.end_gfn()); break;
+    case MemslotChange::kFlagsOnly:
+      zap_gfns(vm, c.old_slot.base_gfn, c.old_slot.end_gfn(), tables);
+      break;
     case MemslotChange::kCreate:
     case MemslotChange::kNone: break;
   }

@@ -84,7 +84,8 @@ bool Tdp::map_2m(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache) {
   return true;
 }
 
-bool Tdp::zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t start, uint64_t end) {
+bool Tdp::zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t start, uint64_t end,
+                    Unlinked* out) {
   bool zapped = false;
   uint64_t span = uint64_t(1) << (9 * (level - 1));  // frames per entry
   for (unsigned i = 0; i < kEntriesPerTable; i++) {
@@ -97,16 +98,28 @@ bool Tdp::zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t sta
       // rest faults back in.
       write_entry(&table[i], 0);
       zapped = true;
-    } else {
-      zapped |= zap_table(table_of(v), level - 1, lo, start, end);
+      continue;
+    }
+    uint64_t* child = table_of(v);
+    zapped |= zap_table(child, level - 1, lo, start, end, out);
+    // A child table left empty is unlinked; it is freed after the flush.
+    if (out && *out->count < out->capacity) {
+      bool empty = true;
+      for (unsigned j = 0; j < kEntriesPerTable && empty; j++) empty = !read_entry(&child[j]);
+      if (empty) {
+        write_entry(&table[i], 0);
+        out->pages[(*out->count)++] = child;
+        zapped = true;
+      }
     }
   }
   return zapped;
 }
 
-bool Tdp::zap(uint64_t start, uint64_t end) {
+bool Tdp::zap(uint64_t start, uint64_t end, void** unlinked, unsigned* count, unsigned capacity) {
   if (!root_ || start >= end) return false;
-  return zap_table(root_, levels_, 0, start, end);
+  Unlinked out{unlinked, count, capacity};
+  return zap_table(root_, levels_, 0, start, end, unlinked ? &out : nullptr);
 }
 
 uint64_t Tdp::lookup(uint64_t gfn) const {

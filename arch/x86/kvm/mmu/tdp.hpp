@@ -70,8 +70,11 @@ class Tdp {
   // replacing it would need a TLB flush before the table could be freed.
   bool map_2m(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache);
   // Remove the leaf mappings of [start, end) guest frames. Returns whether
-  // any was present.
-  bool zap(uint64_t start, uint64_t end);
+  // any was present. With @unlinked, tables the zap leaves empty are
+  // unlinked and handed over (up to its capacity) for the caller to free
+  // once no TLB can still point into them.
+  bool zap(uint64_t start, uint64_t end, void** unlinked = nullptr, unsigned* count = nullptr,
+           unsigned capacity = 0);
   // Whether the tables can map @gfn at all.
   bool covers(uint64_t gfn) const { return in_range(gfn); }
   // The leaf entry for @gfn, or 0 (for tests and diagnostics).
@@ -84,7 +87,13 @@ class Tdp {
   bool is_leaf(uint64_t entry, unsigned level) const {
     return level == 1 || (level == 2 && (entry & format_.huge));
   }
-  bool zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t start, uint64_t end);
+  struct Unlinked {
+    void** pages;
+    unsigned* count;
+    unsigned capacity;
+  };
+  bool zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t start, uint64_t end,
+                 Unlinked* out);
   void free_table(uint64_t* table, unsigned level);
   uint64_t* table_of(uint64_t entry) const;
 
