@@ -555,3 +555,29 @@ TEST_F(ExitTest, Xsetbv) {
 }
 
 }  // namespace
+
+namespace {
+
+// CR4 bits follow the vCPU's CPUID once it has one; before, every bit of a
+// supported feature is allowed (as upstream).
+TEST_F(CpuidTest, Cr4FollowsCpuid) {
+  long v = vcpu();
+  constexpr uint64_t kUmip = 1ull << 11, kVmxe = 1ull << 13, kSmep = 1ull << 20;
+  constexpr uint64_t kOsxsave = 1ull << 18, kSmxe = 1ull << 14;
+  uint64_t before = kvmpp::x86::cr4_reserved_bits(obj(v));
+  EXPECT_TRUE(before & kVmxe);  // never offered
+  EXPECT_TRUE(before & kSmxe);
+  EXPECT_FALSE(before & kOsxsave);  // the fake host has XSAVE
+
+  Cpuid2 in(2);
+  in[0] = entry(1, 0, 0, 0x00a00f11, 0, 1u << 26, 0);  // XSAVE
+  in[1] = entry(7, 0, kSig, 0, 1u << 7, 0);            // SMEP, no UMIP
+  ASSERT_EQ(vcpu_ioctl(v, KVM_SET_CPUID2, in.arg()), 0);
+  uint64_t after = kvmpp::x86::cr4_reserved_bits(obj(v));
+  EXPECT_FALSE(after & kOsxsave);
+  EXPECT_FALSE(after & kSmep);
+  EXPECT_TRUE(after & kUmip);
+  EXPECT_TRUE(after & kVmxe);
+}
+
+}  // namespace
