@@ -4,7 +4,7 @@
 // and per-vCPU state.
 #pragma once
 
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 #include <kxx/result.hpp>
 
 namespace kvmpp {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <kvmpp/backend.hpp>
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 
 #include "fake_glue.h"
 

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 
 #define CODE(name, text)                                                       \
 	extern const uint8_t name##_start[], name##_end[];                     \

@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 
 /* The guest: print the string at 0x1100 on port 0x3f8, store a word to
  * MMIO at 1 MiB - 64 KiB (no RAM there), then halt. */

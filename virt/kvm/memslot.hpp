@@ -6,7 +6,7 @@
 // the VM's slots lock held for writing; readers hold it for reading.
 #pragma once
 
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 

@@ -3,7 +3,7 @@
 // file holds a reference on the VM, not on the vCPU.
 #pragma once
 
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 #include <kvmpp/arch.hpp>
 #include <kvmpp/mutex.hpp>
 #include <kxx/atomic.hpp>

@@ -4,7 +4,7 @@
 // and no arm64 /dev/kvm is ever registered.
 #pragma once
 
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 

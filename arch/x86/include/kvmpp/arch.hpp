@@ -3,7 +3,7 @@
 #pragma once
 
 #include <kvmpp/x86_state.h>
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 #include <arch/x86/kvm/emulate/emulate.hpp>
 #include <arch/x86/kvm/mmu/tdp.hpp>
 #include <kxx/result.hpp>

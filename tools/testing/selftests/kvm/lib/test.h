@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <uapi/kvm_abi.h>
+#include <abi/kvm_abi.h>
 
 struct test {
 	const char *name;
