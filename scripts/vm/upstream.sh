@@ -34,10 +34,12 @@ while read -r name timeout args; do
 	for d in /proc/[0-9]*; do
 		[ "$(cat "$d/comm" 2>/dev/null)" = "$base" ] && kill -9 "${d#/proc/}" 2>/dev/null
 	done
+	elapsed=$(awk "BEGIN{print int($end - $start)}")
 	case $rc in
 	0) status=PASS ;;
 	4) status=SKIP ;;
-	137) status=TIMEOUT ;;
+	137) if [ "$elapsed" -ge $((timeout - 1)) ]; then status=TIMEOUT
+	     else status=FAIL; echo "# killed by SIGKILL before its time limit (out of memory?)" >> /tmp/out; fi ;;
 	*) status=FAIL ;;
 	esac
 	now=$(cat /proc/sys/kernel/tainted)
