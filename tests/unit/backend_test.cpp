@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // Backend registration with the core.
-#include <gtest/gtest.h>
 #include <abi/kvm_abi.h>
+#include <gtest/gtest.h>
 #include <kvmpp/backend.hpp>
 
 #include "core_fixture.h"

@@ -2,8 +2,8 @@
 // What the generic core needs to know about x86 (selected by include path).
 #pragma once
 
-#include <kvmpp/x86_state.h>
 #include <abi/kvm_abi.h>
+#include <kvmpp/x86_state.h>
 #include <arch/x86/kvm/emulate/emulate.hpp>
 #include <arch/x86/kvm/mmu/tdp.hpp>
 #include <kxx/result.hpp>
