@@ -81,8 +81,10 @@ static int run_guest(int vm, int vcpu, struct kvm_run *run)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* --no-guest: only the /dev/kvm lifecycle (kvm-intel has no run loop yet). */
+	int run_a_guest = !(argc > 1 && strcmp(argv[1], "--no-guest") == 0);
 	int kvm, vm, vcpu;
 	long size;
 	struct kvm_run *run;
@@ -112,7 +114,7 @@ int main(void)
 	if (ioctl(vcpu, KVM_GET_MP_STATE, &mp))
 		return fail("KVM_GET_MP_STATE");
 	printf("demo: KVM_GET_MP_STATE = %u (runnable)\n", mp.mp_state);
-	if (run_guest(vm, vcpu, run))
+	if (run_a_guest && run_guest(vm, vcpu, run))
 		return 1;
 	munmap(run, size);
 	close(vcpu);
