@@ -176,6 +176,52 @@ struct kvm_translation {
 	uint8_t pad[5];
 };
 
+/* Pending and injected events (KVM_GET/SET_VCPU_EVENTS). */
+#define KVM_VCPUEVENT_VALID_NMI_PENDING 0x00000001
+#define KVM_VCPUEVENT_VALID_SIPI_VECTOR 0x00000002
+#define KVM_VCPUEVENT_VALID_SHADOW 0x00000004
+#define KVM_VCPUEVENT_VALID_SMM 0x00000008
+#define KVM_VCPUEVENT_VALID_PAYLOAD 0x00000010
+#define KVM_VCPUEVENT_VALID_TRIPLE_FAULT 0x00000020
+#define KVM_X86_SHADOW_INT_MOV_SS 0x01
+#define KVM_X86_SHADOW_INT_STI 0x02
+
+struct kvm_vcpu_events {
+	struct {
+		uint8_t injected;
+		uint8_t nr;
+		uint8_t has_error_code;
+		uint8_t pending;
+		uint32_t error_code;
+	} exception;
+	struct {
+		uint8_t injected;
+		uint8_t nr;
+		uint8_t soft;
+		uint8_t shadow;
+	} interrupt;
+	struct {
+		uint8_t injected;
+		uint8_t pending;
+		uint8_t masked;
+		uint8_t pad;
+	} nmi;
+	uint32_t sipi_vector;
+	uint32_t flags;
+	struct {
+		uint8_t smm;
+		uint8_t pending;
+		uint8_t smm_inside_nmi;
+		uint8_t latched_init;
+	} smi;
+	struct {
+		uint8_t pending;
+	} triple_fault;
+	uint8_t reserved[26];
+	uint8_t exception_has_payload;
+	uint64_t exception_payload;
+};
+
 /* Registers exchanged through kvm_run (KVM_CAP_SYNC_REGS). */
 #define KVM_SYNC_X86_REGS (1U << 0)
 #define KVM_SYNC_X86_SREGS (1U << 1)
@@ -183,7 +229,7 @@ struct kvm_translation {
 struct kvm_sync_regs {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	uint8_t events[64]; /* struct kvm_vcpu_events: not supported yet */
+	struct kvm_vcpu_events events;
 };
 
 struct kvm_run {
@@ -328,6 +374,7 @@ struct kvm_msr_list {
 #define KVM_CAP_TSC_CONTROL 60
 #define KVM_CAP_GET_TSC_KHZ 61
 #define KVM_CAP_READONLY_MEM 81
+#define KVM_CAP_VCPU_EVENTS 41
 #define KVM_CAP_XSAVE 55
 #define KVM_CAP_XCRS 56
 #define KVM_CAP_ENABLE_CAP_VM 98
@@ -384,6 +431,8 @@ struct kvm_msr_list {
 #define KVM_GET_CPUID2 KVM_IOWR_(0x91, struct kvm_cpuid2)
 #define KVM_SET_TSC_KHZ KVM_IO_(0xa2)
 #define KVM_GET_TSC_KHZ KVM_IO_(0xa3)
+#define KVM_GET_VCPU_EVENTS KVM_IOR_(0x9f, struct kvm_vcpu_events)
+#define KVM_SET_VCPU_EVENTS KVM_IOW_(0xa0, struct kvm_vcpu_events)
 #define KVM_GET_MP_STATE KVM_IOR_(0x98, struct kvm_mp_state)
 #define KVM_SET_MP_STATE KVM_IOW_(0x99, struct kvm_mp_state)
 
@@ -410,6 +459,9 @@ KVM_ABI_ASSERT(sizeof(struct kvm_fpu) == 416, "kvm_fpu");
 KVM_ABI_ASSERT(sizeof(struct kvm_xcrs) == 392, "kvm_xcrs");
 KVM_ABI_ASSERT(sizeof(struct kvm_translation) == 24, "kvm_translation");
 KVM_ABI_ASSERT(sizeof(struct kvm_sync_regs) == 520, "kvm_sync_regs");
+KVM_ABI_ASSERT(sizeof(struct kvm_vcpu_events) == 64, "kvm_vcpu_events");
+KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_vcpu_events, exception_payload) == 56, "events");
+KVM_ABI_ASSERT(KVM_GET_VCPU_EVENTS == 0x8040ae9f, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_USER_MEMORY_REGION == 0x4020ae46, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_USER_MEMORY_REGION2 == 0x40a0ae49, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_SREGS == 0x8138ae83, "ioctl encoding");

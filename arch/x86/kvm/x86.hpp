@@ -128,6 +128,12 @@ long sync_regs_mask();
 kxx::Status sync_regs_in(Vcpu& vcpu);
 void sync_regs_out(Vcpu& vcpu);
 
+// KVM_GET/SET_VCPU_EVENTS (x86_events.cpp); also used by sync regs.
+kvm_vcpu_events read_events(Vcpu& vcpu);
+kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e);
+kxx::Status get_vcpu_events(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_vcpu_events(Vcpu& vcpu, unsigned long uarg);
+
 // FPU/XSAVE/XCR ioctls (x86_fpu.cpp). guest_xcr0_mask: the XCR0 bits the
 // guest may enable.
 uint64_t guest_xcr0_mask(Vcpu& vcpu);

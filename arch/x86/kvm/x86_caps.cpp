@@ -16,6 +16,7 @@ long check_extension(const Vm*, long cap) {
   switch (cap) {
     case KVM_CAP_MP_STATE: return 1;
     case KVM_CAP_VM_TYPES: return long(kSupportedVmTypes);
+    case KVM_CAP_VCPU_EVENTS: return 1;
     case KVM_CAP_XSAVE: return 1;
     case KVM_CAP_XCRS: return kvmg_x86_host_xcr0() ? 1 : 0;
     case KVM_CAP_SREGS2: return 1;

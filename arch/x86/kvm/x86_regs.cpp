@@ -204,7 +204,7 @@ kxx::Status translate_ioctl(Vcpu& vcpu, unsigned long uarg) {
 }
 
 // KVM_CAP_SYNC_REGS: kvm_run carries registers in and out of KVM_RUN.
-constexpr uint64_t kSyncValid = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+constexpr uint64_t kSyncValid = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 
 long sync_regs_mask() { return long(kSyncValid); }
 
@@ -224,6 +224,12 @@ kxx::Status sync_regs_in(Vcpu& vcpu) {
     TRY_STATUS(write_sregs(vcpu, r));
     kr->kvm_dirty_regs &= ~uint64_t(KVM_SYNC_X86_SREGS);
   }
+  if (kr->kvm_dirty_regs & KVM_SYNC_X86_EVENTS) {
+    kvm_vcpu_events e;
+    __builtin_memcpy(&e, &kr->s.regs.events, sizeof(e));
+    TRY_STATUS(write_events(vcpu, e));
+    kr->kvm_dirty_regs &= ~uint64_t(KVM_SYNC_X86_EVENTS);
+  }
   return kxx::OkStatus();
 }
 
@@ -231,6 +237,7 @@ void sync_regs_out(Vcpu& vcpu) {
   kvm_run* kr = vcpu.run();
   if (kr->kvm_valid_regs & KVM_SYNC_X86_REGS) kr->s.regs.regs = read_regs(vcpu);
   if (kr->kvm_valid_regs & KVM_SYNC_X86_SREGS) kr->s.regs.sregs = read_sregs(vcpu);
+  if (kr->kvm_valid_regs & KVM_SYNC_X86_EVENTS) kr->s.regs.events = read_events(vcpu);
 }
 
 uint64_t default_apic_base(unsigned vcpu_id) {

@@ -36,6 +36,8 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_GET_SREGS2: return to_ret(x86::get_sregs2(vcpu, arg));
     case KVM_SET_SREGS2: return to_ret(x86::set_sregs2(vcpu, arg));
     case KVM_TRANSLATE: return to_ret(x86::translate_ioctl(vcpu, arg));
+    case KVM_GET_VCPU_EVENTS: return to_ret(x86::get_vcpu_events(vcpu, arg));
+    case KVM_SET_VCPU_EVENTS: return to_ret(x86::set_vcpu_events(vcpu, arg));
     case KVM_GET_FPU: return to_ret(x86::get_fpu(vcpu, arg));
     case KVM_SET_FPU: return to_ret(x86::set_fpu(vcpu, arg));
     case KVM_GET_XSAVE: return to_ret(x86::get_xsave(vcpu, arg));

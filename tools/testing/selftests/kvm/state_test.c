@@ -31,7 +31,8 @@ static void test_caps(void)
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SREGS2), 1);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2), 4096);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS),
-		  KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
+		  KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_EVENTS), 1);
 	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT), 1);
 }
 
@@ -210,10 +211,71 @@ static void test_sync_regs(void)
 	EXPECT_EQ(vcpu_run(v), -EINVAL);
 	v->run->kvm_dirty_regs = 0;
 	/* Fields not supported are refused. */
-	v->run->kvm_valid_regs = KVM_SYNC_X86_EVENTS;
+	v->run->kvm_valid_regs = 1u << 3;
 	EXPECT_EQ(vcpu_run(v), -EINVAL);
 	v->run->kvm_valid_regs = 0;
 	vcpu_run_expect(v, KVM_EXIT_HLT);
+}
+
+GUEST_CODE(ud_report, ".code16\n mov $6, %al\n out %al, $0x70\n hlt\n");
+GUEST_CODE(hlt_only, ".code16\n hlt\n");
+
+static void test_vcpu_events(void)
+{
+	struct vm *vm = vm_with_ram(1 << 20);
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct kvm_vcpu_events e, bad;
+	uint16_t *ivt = (uint16_t *)vm->mem;
+
+	vm_load(vm, 0x2000, ud_report_start, ud_report_end);
+	ivt[6 * 2] = 0x2000;
+	vm_load(vm, 0x1000, hlt_only_start, hlt_only_end);
+	vcpu_real_mode(v, 0x1000);
+
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e) == 0);
+	EXPECT_EQ(e.exception.injected, 0);
+	EXPECT_EQ(e.interrupt.injected, 0);
+	EXPECT_TRUE(e.flags & KVM_VCPUEVENT_VALID_SHADOW);
+
+	/* An injected #UD is delivered through the guest's IVT on entry. */
+	e.exception.injected = 1;
+	e.exception.nr = 6;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &e) == 0);
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &bad) == 0);
+	EXPECT_EQ(bad.exception.injected, 1);
+	EXPECT_EQ(bad.exception.nr, 6);
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x70);
+	EXPECT_EQ(vcpu_io_data(v)[0], 6);
+
+	/* Negative cases. */
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e) == 0);
+	bad = e;
+	bad.flags |= 0x100;
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &bad), EINVAL);
+	bad = e;
+	bad.exception.injected = 1;
+	bad.exception.nr = 32;
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &bad), EINVAL);
+	bad = e;
+	bad.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING;
+	bad.nmi.pending = 1;
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &bad), EINVAL);
+	bad = e;
+	bad.flags |= KVM_VCPUEVENT_VALID_SMM;
+	bad.smi.smm = 1;
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &bad), EINVAL);
+	bad = e;
+	bad.flags |= KVM_VCPUEVENT_VALID_PAYLOAD; /* no KVM_CAP_EXCEPTION_PAYLOAD */
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &bad), EINVAL);
+	bad = e;
+	bad.exception.injected = 1;
+	bad.exception.nr = 13;
+	bad.interrupt.injected = 1;
+	bad.interrupt.nr = 0x20;
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &bad), EINVAL);
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, NULL), EFAULT);
+	EXPECT_ERRNO(ioctl(v->fd, KVM_GET_VCPU_EVENTS, NULL), EFAULT);
 }
 
 /* kvm_run's CR8 in, and CR8/APIC base/IF out (no in-kernel local APIC). */
@@ -251,6 +313,7 @@ int main(void)
 		TEST(test_translate),
 		TEST(test_sync_regs),
 		TEST(test_run_register_fields),
+		TEST(test_vcpu_events),
 		{},
 	});
 }
