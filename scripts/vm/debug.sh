@@ -14,7 +14,7 @@ for t in $(cat DEBUG 2>/dev/null || grep -v '^#' TESTS); do
 		echo "-- ${d#/proc/}: $(cut -d' ' -f3 "$d/stat")"
 		cat "$d/stack"
 	done
-	dmesg | grep DBG | head -40
+	echo "-- kernel log so far"; dmesg | tail -20
 	wait $pid
 	echo "rc=$?"
 done
