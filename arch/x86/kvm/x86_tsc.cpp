@@ -75,9 +75,8 @@ kxx::Status write_tsc_adjust(Vcpu& vcpu, uint64_t value, bool host) {
 }
 
 long get_tsc_khz() {
-  unsigned khz = kvmg_x86_tsc_khz();
-  // No calibrated TSC: no frequency to report.
-  return khz ? long(khz) : kxx::Error(kxx::Errno::kIo).to_ret();
+  // 0 when the host has no calibrated TSC, as upstream.
+  return long(kvmg_x86_tsc_khz());
 }
 
 kxx::Status set_tsc_khz(unsigned long arg) {
