@@ -37,6 +37,9 @@ chmod +x "$initrd_dir/init"
 if [ -n "${KVMPP_EXTRA_DIR:-}" ]; then cp -r "$KVMPP_EXTRA_DIR" "$initrd_dir/upstream"; fi
 (cd "$initrd_dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs.cpio.gz"
 
+# One emulator at a time on this machine (2 cores): wait for any other.
+exec 9> "${TMPDIR:-/tmp}/kvmpp-emulator.lock"
+flock 9
 log "booting the SVM test machine (job: $job)"
 out=$BUILD/vm-$job.log
 set +e
