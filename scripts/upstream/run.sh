@@ -24,7 +24,8 @@ while [ -s "$BUILD/upstream-todo" ]; do
   # The job's inputs: which modules, and each test with its profile.
   echo "$side" > "$stage/MODE"
   while read -r t; do
-    line=$(awk -v t="$(basename "$t")" '$1 == t {$1 = ""; print; exit}' "$profile")
+    line=$(awk -v t="$(basename "$t")" -v d="$default_timeout" \
+      '$1 == t {if (NF < 2) $2 = d; $1 = ""; print; exit}' "$profile")
     echo "$t ${line:-$default_timeout}"
   done < "$BUILD/upstream-todo" > "$stage/RUN"
   log "upstream selftests ($side), boot $boot: $(wc -l < "$BUILD/upstream-todo") tests"

@@ -22,12 +22,16 @@ taint=$(cat /proc/sys/kernel/tainted)
 while read -r name timeout args; do
 	[ -n "$name" ] || continue
 	echo "UPSTREAM-START $name"
+	echo "# ./$name $args (limit ${timeout} s)"
 	start=$(cut -d' ' -f1 /proc/uptime)
+	# The profile's ARGS: split on white space, never globbed.
+	set -f
 	case $name in
 	*.sh) (cd "$(dirname "$name")" && timeout -s KILL "$timeout" sh "./$(basename "$name")" $args) > /tmp/out 2>&1 ;;
 	*) timeout -s KILL "$timeout" "./$name" $args > /tmp/out 2>&1 ;;
 	esac
 	rc=$?
+	set +f
 	end=$(cut -d' ' -f1 /proc/uptime)
 	# Leftovers (children of the test) would slow the next tests down.
 	base=$(basename "$name" | cut -c1-15)
