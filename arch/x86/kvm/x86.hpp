@@ -135,6 +135,10 @@ long sync_regs_mask();
 kxx::Status sync_regs_in(Vcpu& vcpu);
 void sync_regs_out(Vcpu& vcpu);
 
+// KVM_GET/SET_DEBUGREGS (x86_debugregs.cpp).
+kxx::Status get_debugregs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_debugregs(Vcpu& vcpu, unsigned long uarg);
+
 // KVM_GET/SET_VCPU_EVENTS (x86_events.cpp); also used by sync regs.
 kvm_vcpu_events read_events(Vcpu& vcpu);
 kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e);

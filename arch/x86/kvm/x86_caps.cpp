@@ -26,6 +26,7 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXT_CPUID: return 1;
     case KVM_CAP_GET_MSR_FEATURES: return 1;
     case KVM_CAP_GET_TSC_KHZ: return 1;
+    case KVM_CAP_DEBUGREGS: return 1;
     case KVM_CAP_IRQCHIP: return 1;
     case KVM_CAP_IRQ_INJECT_STATUS: return 1;
     default: return 0;

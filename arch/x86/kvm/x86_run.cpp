@@ -89,9 +89,14 @@ static long run_loop(Vcpu& vcpu) {
   // writes next).
   if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)
     return next.ok() ? 0 : next.error().to_ret();
-  if (kr->immediate_exit) {
-    kr->exit_reason = KVM_EXIT_INTR;
-    return -long(kxx::Errno::kIntr);
+  // exit_reason keeps what the last exit said (the selftest library reads
+  // a completed KVM_EXIT_IO again after an immediate exit), as upstream.
+  if (kr->immediate_exit) return -long(kxx::Errno::kIntr);
+  // A processor waiting for INIT returns to user space after each event.
+  if (st.mp_state == KVM_MP_STATE_UNINITIALIZED && vcpu_apic(vcpu)) {
+    auto s = wait_uninitialized(vcpu);
+    if (s.error().code == kxx::Errno::kIntr) kr->exit_reason = KVM_EXIT_INTR;
+    return s.to_ret();
   }
 
   kvmg_fpu_load_guest(st.fpu);
