@@ -101,18 +101,22 @@ void kick_pic_targets(Vm& vm) {
 int set_gsi(Vm& vm, Irqchip& chip, uint32_t irq, bool level) {
   if (irq >= ioapic::kPins) return -1;
   IoapicMessage m;
-  bool pic_out = false;
+  bool pic_out = false, pic_new = false;
   {
     SpinLockGuard g(chip.lock);
     if (irq < kPicIrqs) {
+      Pic8259& pic = irq < 8 ? chip.pic.master() : chip.pic.slave();
+      uint8_t bit = uint8_t(1u << (irq & 7));
+      bool before = pic.irr() & bit;
       chip.pic.set_irq(irq, level);
+      pic_new = !before && (pic.irr() & bit);
       pic_out = chip.pic.has_interrupt();
     }
     m = chip.ioapic.set_irq(irq, level);
   }
   if (pic_out) kick_pic_targets(vm);
   if (m.valid) deliver_ioapic_message(vm, m);
-  return m.valid || pic_out ? 1 : 0;
+  return m.valid || pic_new ? 1 : 0;
 }
 
 }  // namespace
