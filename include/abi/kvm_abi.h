@@ -451,6 +451,9 @@ struct kvm_debugregs {
 /* ---- the in-kernel interrupt controllers (x86) ---- */
 #define KVM_CAP_IRQCHIP 0
 #define KVM_CAP_IRQ_INJECT_STATUS 26
+#define KVM_CAP_X2APIC_API 129
+#define KVM_X2APIC_API_USE_32BIT_IDS (1ULL << 0)
+#define KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK (1ULL << 1)
 #define KVM_APIC_REG_SIZE 0x400
 /* KVM_GET/SET_LAPIC: the xAPIC register page, registers at their MMIO offsets. */
 struct kvm_lapic_state {

@@ -203,3 +203,30 @@ TEST_F(IrqchipTest, TimerFiresThroughTheGlueTimer) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(IrqchipTest, X2apicApiIdFormat) {
+  EXPECT_EQ(dev(KVM_CHECK_EXTENSION, KVM_CAP_X2APIC_API), 3);
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long vcpu = add_vcpu(2);
+  set_x2apic_cpuid(vcpu);
+  set_msr(vcpu, kvmpp::x86::msr::kApicBase, 0xfee00000 | (3u << 10));
+  // Legacy format: the x2APIC ID in bits 31:24, and read-only.
+  EXPECT_EQ(reg(lapic(vcpu), 0x20), 2u << 24);
+  set_reg(vcpu, 0x20, 7u << 24);
+  EXPECT_EQ(reg(lapic(vcpu), 0x20), 2u << 24);
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_X2APIC_API;
+  cap.args[0] = 4;
+  EXPECT_EQ(vm_ioctl(vm_, KVM_ENABLE_CAP, ptr(&cap)), -EINVAL);
+  cap.args[0] = KVM_X2APIC_API_USE_32BIT_IDS;
+  ASSERT_EQ(vm_ioctl(vm_, KVM_ENABLE_CAP, ptr(&cap)), 0);
+  kvm_lapic_state s = lapic(vcpu);
+  EXPECT_EQ(reg(s, 0x20), 2u);
+  uint32_t other = 3;
+  memcpy(&s.regs[0x20], &other, 4);
+  EXPECT_EQ(vcpu_ioctl(vcpu, KVM_SET_LAPIC, ptr(&s)), -EINVAL);
+}
+
+}  // namespace

@@ -37,6 +37,10 @@ struct VmState {
   // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
   // exists (read with acquire: x86::irqchip()).
   x86::Irqchip* irqchip = nullptr;
+  // KVM_CAP_X2APIC_API: KVM_GET/SET_LAPIC carry 32-bit x2APIC IDs; an
+  // xAPIC-format 0xff does not broadcast to x2APIC destinations.
+  bool x2apic_format = false;
+  bool x2apic_broadcast_quirk_disabled = false;
 };
 
 }  // namespace kvmpp::arch

@@ -19,11 +19,13 @@ constexpr unsigned kPicIrqs = 16;
 
 // Whether a local APIC is a destination of a message. @dest is 8 bits for
 // xAPIC-format messages and 32 for x2APIC ones (@x2).
-bool is_destination(const Lapic& l, uint32_t dest, bool logical, bool x2) {
+bool is_destination(Vm& vm, const Lapic& l, uint32_t dest, bool logical, bool x2) {
   if (!l.hw_enabled()) return false;
   if (l.x2apic_mode()) {
-    uint32_t broadcast = x2 ? 0xffffffffu : 0xffu;
-    if (dest == broadcast) return true;
+    // An xAPIC-format 0xff reaches x2APIC destinations as a broadcast unless
+    // user space turned that quirk off (KVM_CAP_X2APIC_API).
+    if (x2 ? dest == 0xffffffffu : dest == 0xff && !vm.arch()->x2apic_broadcast_quirk_disabled)
+      return true;
     if (!logical) return l.id() == dest;
     // Cluster in bits 31:16, a bit per member in 15:0 ("Logical Destination
     // Mode in x2APIC Mode").
@@ -199,13 +201,13 @@ void deliver_ipi(Vcpu& source, const ApicIpi& ipi) {
       case ApicShorthand::kAllButSelf: return &v != &source && l.hw_enabled();
       case ApicShorthand::kNone: break;
     }
-    return is_destination(l, ipi.dest, ipi.logical, x2);
+    return is_destination(source.vm(), l, ipi.dest, ipi.logical, x2);
   });
 }
 
 void deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
   route(vm, ApicDeliveryMode(m.delivery_mode), m.vector, m.level,
-        [&](Vcpu&, const Lapic& l) { return is_destination(l, m.dest, m.logical, false); });
+        [&](Vcpu&, const Lapic& l) { return is_destination(vm, l, m.dest, m.logical, false); });
 }
 
 void ioapic_eoi(Vm& vm, uint8_t vector) {
