@@ -10,6 +10,10 @@
 
 #include "mmu/tdp.hpp"
 
+namespace kvmpp::x86 {
+struct Irqchip;
+}  // namespace kvmpp::x86
+
 namespace kvmpp::arch {
 
 // The VM's TSC reference (x86_tsc.cpp): the last TSC write that vCPUs
@@ -30,6 +34,13 @@ struct VmState {
   // KVM_SET_NR_MMU_PAGES: a cap on shadow-paging pages upstream. There is
   // no shadow paging here, so it limits nothing; it is kept for GET.
   unsigned long nr_mmu_pages = 0;
+  // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
+  // exists (read with acquire: x86::irqchip()).
+  x86::Irqchip* irqchip = nullptr;
+  // KVM_CAP_X2APIC_API: KVM_GET/SET_LAPIC carry 32-bit x2APIC IDs; an
+  // xAPIC-format 0xff does not broadcast to x2APIC destinations.
+  bool x2apic_format = false;
+  bool x2apic_broadcast_quirk_disabled = false;
 };
 
 }  // namespace kvmpp::arch
@@ -127,6 +138,10 @@ uint64_t default_apic_base(unsigned vcpu_id);
 long sync_regs_mask();
 kxx::Status sync_regs_in(Vcpu& vcpu);
 void sync_regs_out(Vcpu& vcpu);
+
+// KVM_GET/SET_DEBUGREGS (x86_debugregs.cpp).
+kxx::Status get_debugregs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_debugregs(Vcpu& vcpu, unsigned long uarg);
 
 // KVM_GET/SET_VCPU_EVENTS (x86_events.cpp); also used by sync regs.
 kvm_vcpu_events read_events(Vcpu& vcpu);

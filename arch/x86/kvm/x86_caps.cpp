@@ -8,6 +8,7 @@
 
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
 
 namespace kvmpp::arch {
@@ -25,6 +26,11 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXT_CPUID: return 1;
     case KVM_CAP_GET_MSR_FEATURES: return 1;
     case KVM_CAP_GET_TSC_KHZ: return 1;
+    case KVM_CAP_DEBUGREGS: return 1;
+    case KVM_CAP_IRQCHIP: return 1;
+    case KVM_CAP_IRQ_INJECT_STATUS: return 1;
+    case KVM_CAP_X2APIC_API:
+      return KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
     default: return 0;
   }
 }
@@ -32,6 +38,15 @@ long check_extension(const Vm*, long cap) {
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   switch (cap.cap) {
     case KVM_CAP_MAX_VCPU_ID: return vm.set_max_vcpu_ids(cap.args[0]);
+    case KVM_CAP_X2APIC_API: {
+      constexpr uint64_t kValid =
+          KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
+      if (cap.args[0] & ~kValid) return kxx::Errno::kInval;
+      if (cap.args[0] & KVM_X2APIC_API_USE_32BIT_IDS) vm.arch()->x2apic_format = true;
+      if (cap.args[0] & KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK)
+        vm.arch()->x2apic_broadcast_quirk_disabled = true;
+      return kxx::OkStatus();
+    }
     default: return kxx::Errno::kInval;
   }
 }
@@ -65,6 +80,11 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
+    case KVM_CREATE_IRQCHIP: return x86::create_irqchip(vm);
+    case KVM_IRQ_LINE: return to_ret(x86::irq_line(vm, arg, false));
+    case KVM_IRQ_LINE_STATUS: return to_ret(x86::irq_line(vm, arg, true));
+    case KVM_GET_IRQCHIP: return to_ret(x86::get_irqchip(vm, arg));
+    case KVM_SET_IRQCHIP: return to_ret(x86::set_irqchip(vm, arg));
     default: return to_ret(kUnknownVmIoctl);
   }
 }
