@@ -53,7 +53,7 @@ class Vcpu {
   Vm& vm_;
   const unsigned id_;
   Mutex mutex_;
-  void* pages_[arch::kVcpuMmapPages] = {};
+  void* pages_[arch::kVcpuOwnPages] = {};
   void* backend_vcpu_ = nullptr;
   arch::VcpuState arch_;
   kxx::Atomic<uint32_t> requests_{0};

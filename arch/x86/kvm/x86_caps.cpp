@@ -25,6 +25,7 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXT_CPUID: return 1;
     case KVM_CAP_GET_MSR_FEATURES: return 1;
     case KVM_CAP_GET_TSC_KHZ: return 1;
+    case KVM_CAP_COALESCED_PIO: return 1;  // x86_io.cpp records OUTs
     default: return 0;
   }
 }

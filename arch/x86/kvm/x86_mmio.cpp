@@ -74,6 +74,7 @@ emu::Mode mode_of(const x86_state& s) {
 }
 
 void fill_emulation_failure(Vcpu& vcpu, const emu::Outcome& o) {
+  vcpu.arch().stats.inc(arch::kVcpuStatInsnEmulationFail);
   // The layout upstream uses: flags, then the instruction's size and bytes.
   constexpr uint32_t kEmulationSuberror = 1;
   constexpr uint64_t kFlagInstructionBytes = 1;
@@ -99,6 +100,7 @@ kxx::Result<Next> emulate_once(Vcpu& vcpu) {
   emu::Segments segs;
   for (unsigned i = 0; i < emu::kNumSegs; i++) segs.base[i] = s.seg[i].base;
   GuestMemory mem(vcpu);
+  st.stats.inc(arch::kVcpuStatInsnEmulation);
   emu::Outcome o = emu::emulate(mode_of(s), regs, segs, mem, st.mmio_cache);
 
   auto commit = [&] {
@@ -112,6 +114,7 @@ kxx::Result<Next> emulate_once(Vcpu& vcpu) {
   switch (o.kind) {
     case emu::Outcome::kDone: commit(); return Next::kEnter;
     case emu::Outcome::kMmioRead:
+      st.stats.inc(arch::kVcpuStatMmioExits);
       st.pending_mmio = {true, linear_rip(s), o.gpa, uint8_t(o.len)};
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
@@ -121,6 +124,9 @@ kxx::Result<Next> emulate_once(Vcpu& vcpu) {
       return Next::kUser;
     case emu::Outcome::kMmioWrite:
       commit();
+      // A write inside a coalesced zone goes to the ring, if it has room.
+      if (vcpu.vm().coalesced().write(false, o.gpa, o.len, o.data)) return Next::kEnter;
+      st.stats.inc(arch::kVcpuStatMmioExits);
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
       kr->mmio.len = o.len;

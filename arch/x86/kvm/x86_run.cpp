@@ -44,6 +44,10 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
   kvmg_irq_enable();
   kvmg_preempt_enable();
   if (r) return kxx::Errno(-r);
+  auto& stats = vcpu.arch().stats;
+  stats.inc(arch::kVcpuStatExits);
+  if (run.exit.kind == X86_EXIT_INTR) stats.inc(arch::kVcpuStatIrqExits);
+  if (run.flags & X86_RUN_FLUSH_TLB) stats.inc(arch::kVcpuStatTlbFlush);
   return kxx::OkStatus();
 }
 
@@ -93,6 +97,7 @@ static long run_loop(Vcpu& vcpu) {
   run.tdp_root = vcpu.vm().arch()->tdp.root_pa();
   for (;;) {
     if (kvmg_signal_pending()) {
+      vcpu.arch().stats.inc(arch::kVcpuStatSignalExits);
       kr->exit_reason = KVM_EXIT_INTR;
       return -long(kxx::Errno::kIntr);
     }
