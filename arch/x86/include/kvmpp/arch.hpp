@@ -10,6 +10,10 @@
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
+namespace kvmpp::x86 {
+struct VcpuApic;
+}  // namespace kvmpp::x86
+
 namespace kvmpp::arch {
 
 // Limits, with upstream x86 KVM's values: 4096 vCPUs, ids up to 4x that.
@@ -94,6 +98,9 @@ enum VcpuStat : unsigned {
   kVcpuStatInsnEmulation,      // instructions emulated (MMIO)
   kVcpuStatInsnEmulationFail,  // KVM_EXIT_INTERNAL_ERROR for emulation
   kVcpuStatTlbFlush,           // guest TLB flushes requested of this vCPU
+  kVcpuStatIrqWindowExits,     // exits when the guest could take an interrupt
+  kVcpuStatIrqInjections,      // interrupts from the local APIC injected
+  kVcpuStatHaltWakeup,         // halted (in-kernel HLT) vCPU made runnable again
   kNumVcpuStats
 };
 inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
@@ -109,6 +116,9 @@ inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
     {"insn_emulation", kStatCounter},
     {"insn_emulation_fail", kStatCounter},
     {"tlb_flush", kStatCounter},
+    {"irq_window_exits", kStatCounter},
+    {"irq_injections", kStatCounter},
+    {"halt_wakeup", kStatCounter},
 };
 
 // Per-vCPU architecture state.
@@ -126,6 +136,8 @@ struct VcpuState {
   kvm_cpuid_entry2* cpuid = nullptr;
   unsigned cpuid_nent = 0;
   MsrState msrs;
+  // The in-kernel local APIC (x86_irqchip.hpp); null without an irqchip.
+  x86::VcpuApic* apic = nullptr;
   Stats<kNumVcpuStats> stats;
 };
 

@@ -126,7 +126,8 @@ static void test_vcpu_layout(void)
 	int fd = ioctl(vcpu, KVM_GET_STATS_FD, 0);
 	const char *names[] = { "exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits",
 				"signal_exits", "pf_taken", "pf_fixed", "pf_emulate",
-				"insn_emulation", "insn_emulation_fail", "tlb_flush" };
+				"insn_emulation", "insn_emulation_fail", "tlb_flush",
+				"irq_window_exits", "irq_injections", "halt_wakeup" };
 	struct stats s;
 	char id[48];
 	int i;
@@ -234,7 +235,7 @@ static void test_files_keep_the_vm(void)
 	close(b);
 	close(c);
 	read_stats(d, &s);
-	EXPECT_EQ(s.n, 12);
+	EXPECT_EQ(s.n, 15);
 	close(d);
 	EXPECT_EQ(fcntl(d, F_GETFD), -1);
 }
