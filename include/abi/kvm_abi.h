@@ -524,9 +524,24 @@ struct kvm_pre_fault_memory {
 #define KVM_SET_MP_STATE KVM_IOW_(0x99, struct kvm_mp_state)
 #define KVM_PRE_FAULT_MEMORY KVM_IOWR_(0xd5, struct kvm_pre_fault_memory)
 
+/* KVM_GET/SET_DEBUGREGS (KVM_CAP_DEBUGREGS). */
+#define KVM_CAP_DEBUGREGS 50
+struct kvm_debugregs {
+	uint64_t db[4];
+	uint64_t dr6;
+	uint64_t dr7;
+	uint64_t flags;
+	uint64_t reserved[9];
+};
+#define KVM_GET_DEBUGREGS KVM_IOR_(0xa1, struct kvm_debugregs)
+#define KVM_SET_DEBUGREGS KVM_IOW_(0xa2, struct kvm_debugregs)
+
 /* ---- the in-kernel interrupt controllers (x86) ---- */
 #define KVM_CAP_IRQCHIP 0
 #define KVM_CAP_IRQ_INJECT_STATUS 26
+#define KVM_CAP_X2APIC_API 129
+#define KVM_X2APIC_API_USE_32BIT_IDS (1ULL << 0)
+#define KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK (1ULL << 1)
 #define KVM_APIC_REG_SIZE 0x400
 /* KVM_GET/SET_LAPIC: the xAPIC register page, registers at their MMIO offsets. */
 struct kvm_lapic_state {
@@ -675,6 +690,9 @@ KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_ioapic_state, redirtbl) == 24, "red
 KVM_ABI_ASSERT(sizeof(struct kvm_irqchip) == 520, "kvm_irqchip");
 KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_irqchip, chip) == 8, "kvm_irqchip.chip");
 KVM_ABI_ASSERT(sizeof(struct kvm_irq_level) == 8, "kvm_irq_level");
+KVM_ABI_ASSERT(sizeof(struct kvm_debugregs) == 128, "kvm_debugregs");
+KVM_ABI_ASSERT(KVM_GET_DEBUGREGS == 0x8080aea1, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_DEBUGREGS == 0x4080aea2, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_CREATE_IRQCHIP == 0xae60, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_IRQ_LINE == 0x4008ae61, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_IRQCHIP == 0xc208ae62, "ioctl encoding");

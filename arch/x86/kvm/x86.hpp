@@ -37,6 +37,10 @@ struct VmState {
   // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
   // exists (read with acquire: x86::irqchip()).
   x86::Irqchip* irqchip = nullptr;
+  // KVM_CAP_X2APIC_API: KVM_GET/SET_LAPIC carry 32-bit x2APIC IDs; an
+  // xAPIC-format 0xff does not broadcast to x2APIC destinations.
+  bool x2apic_format = false;
+  bool x2apic_broadcast_quirk_disabled = false;
 };
 
 }  // namespace kvmpp::arch
@@ -134,6 +138,10 @@ uint64_t default_apic_base(unsigned vcpu_id);
 long sync_regs_mask();
 kxx::Status sync_regs_in(Vcpu& vcpu);
 void sync_regs_out(Vcpu& vcpu);
+
+// KVM_GET/SET_DEBUGREGS (x86_debugregs.cpp).
+kxx::Status get_debugregs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_debugregs(Vcpu& vcpu, unsigned long uarg);
 
 // KVM_GET/SET_VCPU_EVENTS (x86_events.cpp); also used by sync regs.
 kvm_vcpu_events read_events(Vcpu& vcpu);

@@ -26,8 +26,11 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXT_CPUID: return 1;
     case KVM_CAP_GET_MSR_FEATURES: return 1;
     case KVM_CAP_GET_TSC_KHZ: return 1;
+    case KVM_CAP_DEBUGREGS: return 1;
     case KVM_CAP_IRQCHIP: return 1;
     case KVM_CAP_IRQ_INJECT_STATUS: return 1;
+    case KVM_CAP_X2APIC_API:
+      return KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
     case KVM_CAP_COALESCED_PIO: return 1;  // x86_io.cpp records OUTs
     default: return 0;
   }
@@ -36,6 +39,15 @@ long check_extension(const Vm*, long cap) {
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   switch (cap.cap) {
     case KVM_CAP_MAX_VCPU_ID: return vm.set_max_vcpu_ids(cap.args[0]);
+    case KVM_CAP_X2APIC_API: {
+      constexpr uint64_t kValid =
+          KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
+      if (cap.args[0] & ~kValid) return kxx::Errno::kInval;
+      if (cap.args[0] & KVM_X2APIC_API_USE_32BIT_IDS) vm.arch()->x2apic_format = true;
+      if (cap.args[0] & KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK)
+        vm.arch()->x2apic_broadcast_quirk_disabled = true;
+      return kxx::OkStatus();
+    }
     default: return kxx::Errno::kInval;
   }
 }

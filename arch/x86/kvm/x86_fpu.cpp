@@ -43,12 +43,14 @@ class XsaveBuffer {
   uint8_t* p_;
 };
 
+// The image covers every component KVM supports, whatever the vCPU's CPUID
+// enables (as upstream): a state saved before KVM_SET_CPUID2 restores after.
 void get_image(Vcpu& vcpu, uint8_t* buf) {
-  kvmg_fpu_get_uabi(vcpu.arch().fpu, buf, kXsaveSize, guest_xcr0_mask(vcpu), vcpu.arch().regs.pkru);
+  kvmg_fpu_get_uabi(vcpu.arch().fpu, buf, kXsaveSize, supported_xcr0(), vcpu.arch().regs.pkru);
 }
 
 kxx::Status set_image(Vcpu& vcpu, const uint8_t* buf) {
-  if (kvmg_fpu_set_uabi(vcpu.arch().fpu, buf, guest_xcr0_mask(vcpu), &vcpu.arch().regs.pkru))
+  if (kvmg_fpu_set_uabi(vcpu.arch().fpu, buf, supported_xcr0(), &vcpu.arch().regs.pkru))
     return kxx::Errno::kInval;
   return kxx::OkStatus();
 }

@@ -93,6 +93,12 @@ kxx::Status wait_until_runnable(Vcpu& vcpu) {
   }
 }
 
+kxx::Status wait_uninitialized(Vcpu& vcpu) {
+  TRY_STATUS(vcpu.wait_for_request(Vcpu::kEntryBlockingRequests));
+  take_events(vcpu);
+  return kxx::Errno::kAgain;
+}
+
 kxx::Status set_mp_state_apic(Vcpu& vcpu, uint32_t state) {
   VcpuState& st = vcpu.arch();
   switch (state) {

@@ -144,6 +144,12 @@ kxx::Status complete_io(Vcpu& vcpu) {
   }
   bool down = s.rflags & kRflagsDf;
   int64_t step = down ? -int64_t(p.size) : int64_t(p.size);
+  // User space may have lowered RCX during the exit: never move more
+  // elements than are left (upstream re-reads the count the same way).
+  if (p.rep) {
+    uint64_t left = s.gpr[X86_RCX] & addr_mask(p.addr_size);
+    if (left < p.count) p.count = uint32_t(left);
+  }
   if (p.in) {
     for (uint32_t i = 0; i < p.count; i++) {
       auto st = write_linear(vcpu, p.linear + i * step, data + i * p.size, p.size);

@@ -19,11 +19,13 @@ constexpr unsigned kPicIrqs = 16;
 
 // Whether a local APIC is a destination of a message. @dest is 8 bits for
 // xAPIC-format messages and 32 for x2APIC ones (@x2).
-bool is_destination(const Lapic& l, uint32_t dest, bool logical, bool x2) {
+bool is_destination(Vm& vm, const Lapic& l, uint32_t dest, bool logical, bool x2) {
   if (!l.hw_enabled()) return false;
   if (l.x2apic_mode()) {
-    uint32_t broadcast = x2 ? 0xffffffffu : 0xffu;
-    if (dest == broadcast) return true;
+    // An xAPIC-format 0xff reaches x2APIC destinations as a broadcast unless
+    // user space turned that quirk off (KVM_CAP_X2APIC_API).
+    if (x2 ? dest == 0xffffffffu : dest == 0xff && !vm.arch()->x2apic_broadcast_quirk_disabled)
+      return true;
     if (!logical) return l.id() == dest;
     // Cluster in bits 31:16, a bit per member in 15:0 ("Logical Destination
     // Mode in x2APIC Mode").
@@ -101,18 +103,22 @@ void kick_pic_targets(Vm& vm) {
 int set_gsi(Vm& vm, Irqchip& chip, uint32_t irq, bool level) {
   if (irq >= ioapic::kPins) return -1;
   IoapicMessage m;
-  bool pic_out = false;
+  bool pic_out = false, pic_new = false;
   {
     SpinLockGuard g(chip.lock);
     if (irq < kPicIrqs) {
+      Pic8259& pic = irq < 8 ? chip.pic.master() : chip.pic.slave();
+      uint8_t bit = uint8_t(1u << (irq & 7));
+      bool before = pic.irr() & bit;
       chip.pic.set_irq(irq, level);
+      pic_new = !before && (pic.irr() & bit);
       pic_out = chip.pic.has_interrupt();
     }
     m = chip.ioapic.set_irq(irq, level);
   }
   if (pic_out) kick_pic_targets(vm);
   if (m.valid) deliver_ioapic_message(vm, m);
-  return m.valid || pic_out ? 1 : 0;
+  return m.valid || pic_new ? 1 : 0;
 }
 
 }  // namespace
@@ -195,13 +201,13 @@ void deliver_ipi(Vcpu& source, const ApicIpi& ipi) {
       case ApicShorthand::kAllButSelf: return &v != &source && l.hw_enabled();
       case ApicShorthand::kNone: break;
     }
-    return is_destination(l, ipi.dest, ipi.logical, x2);
+    return is_destination(source.vm(), l, ipi.dest, ipi.logical, x2);
   });
 }
 
 void deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
   route(vm, ApicDeliveryMode(m.delivery_mode), m.vector, m.level,
-        [&](Vcpu&, const Lapic& l) { return is_destination(l, m.dest, m.logical, false); });
+        [&](Vcpu&, const Lapic& l) { return is_destination(vm, l, m.dest, m.logical, false); });
 }
 
 void ioapic_eoi(Vm& vm, uint8_t vector) {

@@ -97,6 +97,9 @@ bool prepare_interrupts(Vcpu& vcpu);
 // A vCPU that is not runnable (halted, waiting for INIT/SIPI) sleeps until it
 // is: -EINTR when a signal arrives first.
 kxx::Status wait_until_runnable(Vcpu& vcpu);
+// KVM_RUN on a processor that waits for INIT: sleep until an event, take
+// it, and return -EAGAIN (user space runs again), or -EINTR on a signal.
+kxx::Status wait_uninitialized(Vcpu& vcpu);
 // KVM_GET/SET_MP_STATE with an in-kernel local APIC.
 kxx::Status set_mp_state_apic(Vcpu& vcpu, uint32_t state);
 

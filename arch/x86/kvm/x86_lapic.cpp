@@ -58,19 +58,23 @@ bool page_offset(VcpuApic& a, uint64_t gpa, unsigned len, uint32_t* offset) {
 }
 
 // KVM_GET/SET_LAPIC carry the x2APIC ID in the xAPIC position (bits 31:24)
-// unless user space opted into the x2APIC format, which is not offered.
-void id_to_user(const Lapic& l, kvm_lapic_state& s) {
-  if (!l.x2apic_mode()) return;
+// unless user space asked for 32-bit IDs (KVM_CAP_X2APIC_API). The x2APIC ID
+// is the vCPU's and read-only: a different one is ignored, or refused with
+// 32-bit IDs (as upstream).
+void id_to_user(Vcpu& vcpu, const Lapic& l, kvm_lapic_state& s) {
+  if (!l.x2apic_mode() || vcpu.vm().arch()->x2apic_format) return;
   uint32_t id = l.reg(apic::kId) << 24;
   __builtin_memcpy(&s.regs[apic::kId], &id, 4);
 }
 
-void id_from_user(const Lapic& l, kvm_lapic_state& s) {
-  if (!l.x2apic_mode()) return;
+kxx::Status id_from_user(Vcpu& vcpu, const Lapic& l, kvm_lapic_state& s) {
+  if (!l.x2apic_mode()) return kxx::OkStatus();
   uint32_t id;
   __builtin_memcpy(&id, &s.regs[apic::kId], 4);
-  id >>= 24;
+  if (vcpu.vm().arch()->x2apic_format && id != vcpu.id()) return kxx::Errno::kInval;
+  id = vcpu.id();
   __builtin_memcpy(&s.regs[apic::kId], &id, 4);
+  return kxx::OkStatus();
 }
 
 }  // namespace
@@ -112,7 +116,7 @@ kxx::Status get_lapic(Vcpu& vcpu, unsigned long uarg) {
     SpinLockGuard g(a->lock);
     a->lapic.set_now(kvmg_monotonic_ns());
     a->lapic.get_state(s);
-    id_to_user(a->lapic, *s);
+    id_to_user(vcpu, a->lapic, *s);
   }
   auto st = copy_to_user(uarg, *s);
   delete s;
@@ -129,9 +133,11 @@ kxx::Status set_lapic(Vcpu& vcpu, unsigned long uarg) {
     st = kxx::Errno::kFault;
   } else {
     SpinLockGuard g(a->lock);
-    id_from_user(a->lapic, *s);
-    a->lapic.set_now(kvmg_monotonic_ns());
-    a->lapic.set_state(*s);
+    st = id_from_user(vcpu, a->lapic, *s);
+    if (st.ok()) {
+      a->lapic.set_now(kvmg_monotonic_ns());
+      a->lapic.set_state(*s);
+    }
   }
   delete s;
   if (!st.ok()) return st;

@@ -94,9 +94,18 @@ static long run_loop(Vcpu& vcpu) {
   // writes next).
   if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)
     return next.ok() ? 0 : next.error().to_ret();
-  // As upstream, exit_reason keeps the previous exit: the selftests' ucall
-  // completes a PIO exit this way and then reads the exit again.
+  // exit_reason keeps what the last exit said (the selftest library reads
+  // a completed KVM_EXIT_IO again after an immediate exit), as upstream.
   if (kr->immediate_exit) return -long(kxx::Errno::kIntr);
+  // A processor waiting for INIT returns to user space after each event.
+  if (st.mp_state == KVM_MP_STATE_UNINITIALIZED && vcpu_apic(vcpu)) {
+    auto s = wait_uninitialized(vcpu);
+    if (!s.ok() && s.error().code == kxx::Errno::kIntr) {
+      st.stats.inc(arch::kVcpuStatSignalExits);
+      kr->exit_reason = KVM_EXIT_INTR;
+    }
+    return s.to_ret();
+  }
 
   kvmg_fpu_load_guest(st.fpu);
   auto put_fpu = kxx::defer([&] { kvmg_fpu_put_guest(st.fpu); });

@@ -14,7 +14,12 @@ kxx::Status vcpu_init(Vcpu& vcpu) {
   if (!vcpu.arch().fpu) return kxx::Errno::kNoMem;
   x86::reset_state(vcpu);
   x86::msr_init(vcpu);
-  return x86::apic_init(vcpu);
+  if (auto s = x86::apic_init(vcpu); !s.ok()) {
+    kvmg_fpu_free(vcpu.arch().fpu);
+    vcpu.arch().fpu = nullptr;
+    return s;
+  }
+  return kxx::OkStatus();
 }
 
 void vcpu_destroy(Vcpu& vcpu) {

@@ -55,6 +55,8 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_GET_MSRS: return to_ret(x86::get_msrs(vcpu, arg));
     case KVM_SET_MSRS: return to_ret(x86::set_msrs(vcpu, arg));
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
+    case KVM_GET_DEBUGREGS: return to_ret(x86::get_debugregs(vcpu, arg));
+    case KVM_SET_DEBUGREGS: return to_ret(x86::set_debugregs(vcpu, arg));
     case KVM_GET_LAPIC: return to_ret(x86::get_lapic(vcpu, arg));
     case KVM_SET_LAPIC: return to_ret(x86::set_lapic(vcpu, arg));
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_tsc_khz(arg));
