@@ -364,6 +364,85 @@ struct kvm_msr_list {
 	uint32_t indices[];
 };
 
+/* Binary statistics (KVM_GET_STATS_FD): the layout of the stats file. */
+#define KVM_STATS_TYPE_SHIFT 0
+#define KVM_STATS_TYPE_MASK (0xF << KVM_STATS_TYPE_SHIFT)
+#define KVM_STATS_TYPE_CUMULATIVE (0x0 << KVM_STATS_TYPE_SHIFT)
+#define KVM_STATS_TYPE_INSTANT (0x1 << KVM_STATS_TYPE_SHIFT)
+#define KVM_STATS_TYPE_PEAK (0x2 << KVM_STATS_TYPE_SHIFT)
+#define KVM_STATS_TYPE_LINEAR_HIST (0x3 << KVM_STATS_TYPE_SHIFT)
+#define KVM_STATS_TYPE_LOG_HIST (0x4 << KVM_STATS_TYPE_SHIFT)
+#define KVM_STATS_TYPE_MAX KVM_STATS_TYPE_LOG_HIST
+#define KVM_STATS_UNIT_SHIFT 4
+#define KVM_STATS_UNIT_MASK (0xF << KVM_STATS_UNIT_SHIFT)
+#define KVM_STATS_UNIT_NONE (0x0 << KVM_STATS_UNIT_SHIFT)
+#define KVM_STATS_UNIT_BYTES (0x1 << KVM_STATS_UNIT_SHIFT)
+#define KVM_STATS_UNIT_SECONDS (0x2 << KVM_STATS_UNIT_SHIFT)
+#define KVM_STATS_UNIT_CYCLES (0x3 << KVM_STATS_UNIT_SHIFT)
+#define KVM_STATS_UNIT_BOOLEAN (0x4 << KVM_STATS_UNIT_SHIFT)
+#define KVM_STATS_UNIT_MAX KVM_STATS_UNIT_BOOLEAN
+#define KVM_STATS_BASE_SHIFT 8
+#define KVM_STATS_BASE_MASK (0xF << KVM_STATS_BASE_SHIFT)
+#define KVM_STATS_BASE_POW10 (0x0 << KVM_STATS_BASE_SHIFT)
+#define KVM_STATS_BASE_POW2 (0x1 << KVM_STATS_BASE_SHIFT)
+#define KVM_STATS_BASE_MAX KVM_STATS_BASE_POW2
+
+struct kvm_stats_header {
+	uint32_t flags;
+	uint32_t name_size;
+	uint32_t num_desc;
+	uint32_t id_offset;
+	uint32_t desc_offset;
+	uint32_t data_offset;
+};
+
+/* Followed by a name of the header's name_size bytes. */
+struct kvm_stats_desc {
+	uint32_t flags;
+	int16_t exponent;
+	uint16_t size;
+	uint32_t offset;
+	uint32_t bucket_size;
+	char name[];
+};
+
+/* Coalesced MMIO and port I/O (KVM_(UN)REGISTER_COALESCED_MMIO). */
+struct kvm_coalesced_mmio_zone {
+	uint64_t addr;
+	uint32_t size;
+	union {
+		uint32_t pad;
+		uint32_t pio;
+	};
+};
+
+struct kvm_coalesced_mmio {
+	uint64_t phys_addr;
+	uint32_t len;
+	union {
+		uint32_t pad;
+		uint32_t pio;
+	};
+	uint8_t data[8];
+};
+
+/* The ring page, mmap'ed from a vCPU fd at KVM_COALESCED_MMIO_PAGE_OFFSET. */
+#if defined(__x86_64__)
+#define KVM_COALESCED_MMIO_PAGE_OFFSET 2
+#endif
+struct kvm_coalesced_mmio_ring {
+	uint32_t first, last;
+	struct kvm_coalesced_mmio coalesced_mmio[];
+};
+
+/* KVM_PRE_FAULT_MEMORY */
+struct kvm_pre_fault_memory {
+	uint64_t gpa;  /* in/out */
+	uint64_t size; /* in/out */
+	uint64_t flags;
+	uint64_t padding[5];
+};
+
 /* Capabilities (KVM_CHECK_EXTENSION). */
 #define KVM_CAP_USER_MEMORY 3
 #define KVM_CAP_NR_VCPUS 9
@@ -389,6 +468,10 @@ struct kvm_msr_list {
 #define KVM_CAP_VM_TSC_CONTROL 214
 #define KVM_CAP_USER_MEMORY2 231
 #define KVM_CAP_VM_TYPES 235
+#define KVM_CAP_COALESCED_MMIO 15
+#define KVM_CAP_COALESCED_PIO 162
+#define KVM_CAP_BINARY_STATS_FD 203
+#define KVM_CAP_PRE_FAULT_MEMORY 236
 
 /* ioctls on /dev/kvm */
 #define KVM_GET_API_VERSION KVM_IO_(0x00)
@@ -407,6 +490,10 @@ struct kvm_msr_list {
 #define KVM_SET_USER_MEMORY_REGION KVM_IOW_(0x46, struct kvm_userspace_memory_region)
 #define KVM_SET_USER_MEMORY_REGION2 KVM_IOW_(0x49, struct kvm_userspace_memory_region2)
 #define KVM_ENABLE_CAP KVM_IOW_(0xa3, struct kvm_enable_cap)
+#define KVM_REGISTER_COALESCED_MMIO KVM_IOW_(0x67, struct kvm_coalesced_mmio_zone)
+#define KVM_UNREGISTER_COALESCED_MMIO KVM_IOW_(0x68, struct kvm_coalesced_mmio_zone)
+/* KVM_GET_STATS_FD is a VM and a vCPU ioctl. */
+#define KVM_GET_STATS_FD KVM_IO_(0xce)
 /* KVM_SET_TSC_KHZ and KVM_GET_TSC_KHZ are also VM ioctls. */
 /* ioctls on vCPU fds */
 #define KVM_RUN KVM_IO_(0x80)
@@ -435,6 +522,7 @@ struct kvm_msr_list {
 #define KVM_SET_VCPU_EVENTS KVM_IOW_(0xa0, struct kvm_vcpu_events)
 #define KVM_GET_MP_STATE KVM_IOR_(0x98, struct kvm_mp_state)
 #define KVM_SET_MP_STATE KVM_IOW_(0x99, struct kvm_mp_state)
+#define KVM_PRE_FAULT_MEMORY KVM_IOWR_(0xd5, struct kvm_pre_fault_memory)
 
 /* KVM_GET/SET_DEBUGREGS (KVM_CAP_DEBUGREGS). */
 #define KVM_CAP_DEBUGREGS 50
@@ -585,6 +673,16 @@ KVM_ABI_ASSERT(KVM_SET_CPUID2 == 0x4008ae90, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_CPUID2 == 0xc008ae91, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_TSC_KHZ == 0xaea2, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_TSC_KHZ == 0xaea3, "ioctl encoding");
+KVM_ABI_ASSERT(sizeof(struct kvm_stats_header) == 24, "kvm_stats_header");
+KVM_ABI_ASSERT(sizeof(struct kvm_stats_desc) == 16, "kvm_stats_desc");
+KVM_ABI_ASSERT(sizeof(struct kvm_coalesced_mmio_zone) == 16, "kvm_coalesced_mmio_zone");
+KVM_ABI_ASSERT(sizeof(struct kvm_coalesced_mmio) == 24, "kvm_coalesced_mmio");
+KVM_ABI_ASSERT(sizeof(struct kvm_coalesced_mmio_ring) == 8, "kvm_coalesced_mmio_ring");
+KVM_ABI_ASSERT(sizeof(struct kvm_pre_fault_memory) == 64, "kvm_pre_fault_memory");
+KVM_ABI_ASSERT(KVM_REGISTER_COALESCED_MMIO == 0x4010ae67, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_UNREGISTER_COALESCED_MMIO == 0x4010ae68, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_STATS_FD == 0xaece, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_PRE_FAULT_MEMORY == 0xc040aed5, "ioctl encoding");
 KVM_ABI_ASSERT(sizeof(struct kvm_lapic_state) == 1024, "kvm_lapic_state");
 KVM_ABI_ASSERT(sizeof(struct kvm_pic_state) == 16, "kvm_pic_state");
 KVM_ABI_ASSERT(sizeof(struct kvm_ioapic_state) == 216, "kvm_ioapic_state");

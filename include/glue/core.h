@@ -26,6 +26,13 @@ long kvm_core_vcpu_ioctl(void *vcpu, unsigned int cmd, unsigned long arg);
 /* The file of a VM or vCPU was released: drop the reference it owned. */
 void kvm_core_vm_release(void *vm);
 void kvm_core_vcpu_release(void *vcpu);
+/*
+ * read() of a stats fd (KVM_GET_STATS_FD) at *@pos into the user buffer
+ * @ubuf: bytes read (advancing *@pos) or -errno. release: the stats file
+ * is gone, drop the reference it owned.
+ */
+long kvm_core_stats_read(void *object, bool vcpu, uint64_t ubuf, uint64_t size, int64_t *pos);
+void kvm_core_stats_release(void *object, bool vcpu);
 /* The kernel address of page @pgoff of a vCPU's mmap area, or NULL. */
 void *kvm_core_vcpu_mmap_page(void *vcpu, unsigned long pgoff);
 

@@ -81,6 +81,7 @@ const void *kvmg_current_mm(void);
 unsigned int kvmg_num_online_cpus(void);
 unsigned int kvmg_nr_cpu_ids(void);
 unsigned int kvmg_this_cpu(void); /* caller has preemption disabled */
+int kvmg_current_pid(void);      /* the calling thread's pid */
 bool kvmg_signal_pending(void);
 bool kvmg_need_resched(void);
 void kvmg_cond_resched(void);
@@ -130,6 +131,9 @@ void kvmg_timer_destroy(void *timer);
  */
 int kvmg_get_user_page(uint64_t hva, bool write, uint64_t *pa, void **page);
 void kvmg_put_page(void *page);
+/* The same without faulting anything in: -EFAULT unless the VMM's page
+ * table already maps @hva (writable, when @write). Never breaks CoW. */
+int kvmg_get_user_page_fast(uint64_t hva, bool write, uint64_t *pa, void **page);
 /*
  * Whether the VMM maps @hva with a 2 MiB page-table leaf (a huge page):
  * 0 no, 1 read-only, 2 writable. A lockless look: the caller validates it
@@ -153,6 +157,10 @@ void kvmg_mmu_notifier_unregister(void *handle);
  * nothing was installed and the caller keeps its reference. */
 int kvmg_fd_create_vm(void *vm);
 int kvmg_fd_create_vcpu(void *vcpu, unsigned int vcpu_id);
+/* A read-only statistics fd (KVM_GET_STATS_FD) for a VM or (@vcpu) a vCPU:
+ * reads call kvm_core_stats_read, the release kvm_core_stats_release.
+ * Same ownership rule as above. */
+int kvmg_fd_create_stats(void *object, bool vcpu, unsigned int vcpu_id);
 
 /* ---- logging --------------------------------------------------------- */
 enum kvmg_log_level { KVMG_LOG_ERR = 3, KVMG_LOG_WARN = 4, KVMG_LOG_INFO = 6 };

@@ -53,4 +53,13 @@ void memslot_changed(Vm& vm, const MemslotChange& change, ZappedTables* tables);
 // may be unlinked into @tables, to free after the flush.
 bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables = nullptr);
 
+// Bring the VM's instant statistics (vm.stats()) up to date before a read
+// of its stats file.
+void sample_vm_stats(Vm& vm);
+// KVM_PRE_FAULT_MEMORY, one step (kHasPreFaultMemory): map guest RAM at the
+// page-aligned @gpa as a read fault would. Returns the bytes of
+// [gpa, gpa + size) the mapping now covers (at least one page), or
+// -ENOENT (no RAM there), -EINTR (signal), -EFAULT, -ENOMEM.
+kxx::Result<uint64_t> pre_fault_page(Vcpu& vcpu, uint64_t gpa, uint64_t size);
+
 }  // namespace kvmpp::arch

@@ -34,6 +34,8 @@ int g_fail_fd = 0;
 const void* g_mm = reinterpret_cast<const void*>(0x1000);
 int g_next_fd = 100;
 int g_warnings = 0;
+long g_signal_after = -1;
+bool g_fast_pages = true;
 std::map<std::pair<uint32_t, uint32_t>, std::array<uint32_t, 4>> g_cpuid;
 std::map<uint32_t, uint64_t> g_host_msrs;
 uint64_t g_host_xcr0 = 7;
@@ -216,7 +218,13 @@ const void* kvmg_current_mm(void) { return g_mm; }
 unsigned int kvmg_num_online_cpus(void) { return 2; }
 unsigned int kvmg_nr_cpu_ids(void) { return 2; }
 unsigned int kvmg_this_cpu(void) { return 0; }
-bool kvmg_signal_pending(void) { return false; }
+int kvmg_current_pid(void) { return 4242; }
+bool kvmg_signal_pending(void) {
+  if (g_signal_after < 0) return false;
+  if (g_signal_after == 0) return true;
+  g_signal_after--;
+  return false;
+}
 bool kvmg_need_resched(void) { return false; }
 void kvmg_cond_resched(void) {}
 void kvmg_preempt_disable(void) {}
@@ -267,6 +275,10 @@ int kvmg_get_user_page(uint64_t hva, bool, uint64_t* pa, void** page) {
   *page = reinterpret_cast<void*>(*pa);
   return 0;
 }
+int kvmg_get_user_page_fast(uint64_t hva, bool write, uint64_t* pa, void** page) {
+  if (!g_fast_pages) return -EFAULT;  // as if nothing were mapped yet
+  return kvmg_get_user_page(hva, write, pa, page);
+}
 void kvmg_put_page(void*) {}
 int kvmg_user_huge_mapping(uint64_t) { return 0; }
 void* kvmg_page_address(void* page) { return page; }
@@ -309,6 +321,11 @@ static int new_fd(bool vcpu, void* object) {
 }
 int kvmg_fd_create_vm(void* vm) { return new_fd(false, vm); }
 int kvmg_fd_create_vcpu(void* vcpu, unsigned int) { return new_fd(true, vcpu); }
+int kvmg_fd_create_stats(void* object, bool vcpu, unsigned int) {
+  int fd = new_fd(vcpu, object);
+  if (fd >= 0) g_files[fd].stats = true;
+  return fd;
+}
 
 void kvmg_log(int, const char* fmt, ...) {
   va_list ap;
@@ -334,7 +351,9 @@ void close_fd(int fd) {
   if (it == g_files.end()) abort();
   File f = it->second;
   g_files.erase(it);
-  if (f.vcpu)
+  if (f.stats)
+    kvm_core_stats_release(f.object, f.vcpu);
+  else if (f.vcpu)
     kvm_core_vcpu_release(f.object);
   else
     kvm_core_vm_release(f.object);
@@ -343,6 +362,8 @@ void close_all() {
   while (!g_files.empty()) close_fd(g_files.begin()->first);
 }
 int warnings() { return g_warnings; }
+void signal_after(long n) { g_signal_after = n; }
+void set_fast_pages(bool mapped) { g_fast_pages = mapped; }
 void set_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx,
                     uint32_t edx) {
   g_cpuid[{leaf, subleaf}] = {eax, ebx, ecx, edx};
@@ -358,6 +379,8 @@ void reset() {
   g_fail_fd = 0;
   g_mm = reinterpret_cast<const void*>(0x1000);
   g_warnings = 0;
+  g_signal_after = -1;
+  g_fast_pages = true;
   default_host_cpuid();
   g_host_msrs = {{0x8b, 0x0a0011d1}};  // IA32_UCODE_REV (AMD: patch level)
   g_host_xcr0 = 7;

@@ -19,6 +19,7 @@ void set_current_mm(const void* mm);
 struct File {
   bool vcpu;
   void* object;
+  bool stats = false;  // a KVM_GET_STATS_FD file (of a vCPU when vcpu)
 };
 std::map<int, File>& files();
 // Close an fd like the kernel would (calls the core's release).
@@ -27,6 +28,10 @@ void close_all();
 // User addresses below this are unmapped: copies fail with -EFAULT.
 inline constexpr uint64_t kBadUserLimit = 4096;
 int warnings();
+// kvmg_signal_pending() answers false @n times, then true; -1: never.
+void signal_after(long n);
+// Whether kvmg_get_user_page_fast finds pages mapped (default true).
+void set_fast_pages(bool mapped);
 // The x86 host: CPUID leaves (EAX, EBX, ECX, EDX by leaf and subleaf; a
 // missing one reads as zeros), XCR0, the TSC and its frequency, and MSRs
 // kvmg_rdmsr_safe reads (a missing one faults). reset() restores a default

@@ -104,6 +104,28 @@ TEST_P(TdpTest, UnlinkingStopsAtCapacity) {
   EXPECT_EQ(tdp_.lookup(5), 0u);
 }
 
+TEST_P(TdpTest, LeafCountsAndMappedFrames) {
+  EXPECT_EQ(tdp_.leaves_4k(), 0u);
+  ASSERT_TRUE(map(5, 0x1000, false));
+  ASSERT_TRUE(map(5, 0x1000, true));  // the same frame again (made writable)
+  ASSERT_TRUE(map(6, 0x2000, true));
+  EXPECT_EQ(tdp_.leaves_4k(), 2u);
+  EXPECT_EQ(tdp_.mapped_frames(5), 1u);
+  EXPECT_EQ(tdp_.mapped_frames(7), 0u);
+  PageCache cache;
+  ASSERT_TRUE(cache.topup().ok());
+  ASSERT_TRUE(tdp_.map_2m(1024, 0x40000000, true, cache));
+  ASSERT_TRUE(tdp_.map_2m(1024, 0x40000000, false, cache));  // replaces its own leaf
+  EXPECT_EQ(tdp_.leaves_2m(), 1u);
+  EXPECT_EQ(tdp_.mapped_frames(1500), 512u);
+  EXPECT_EQ(tdp_.mapped_frames(uint64_t(1) << (9 * GetParam())), 0u);  // beyond the tables
+  EXPECT_TRUE(tdp_.zap(6, 1100));  // one 4 KiB leaf and the 2 MiB one
+  EXPECT_EQ(tdp_.leaves_4k(), 1u);
+  EXPECT_EQ(tdp_.leaves_2m(), 0u);
+  EXPECT_FALSE(tdp_.zap(6, 1100));
+  EXPECT_EQ(tdp_.leaves_4k(), 1u);
+}
+
 TEST(TdpLevels, OnlyFourOrFive) {
   Tdp t{kNptFormat};
   EXPECT_FALSE(t.init(3).ok());

@@ -14,7 +14,15 @@ TEST_F(VcpuTest, MmapPages) {
   ASSERT_NE(run, nullptr);
   ASSERT_NE(pio, nullptr);
   EXPECT_NE(run, pio);
-  EXPECT_EQ(kvm_core_vcpu_mmap_page(object(vcpu), 2), nullptr);
+  // Page 2: the VM's coalesced I/O ring, the same page for every vCPU.
+  long vcpu1 = vm_ioctl(vm, KVM_CREATE_VCPU, 1);
+  void* ring = kvm_core_vcpu_mmap_page(object(vcpu), 2);
+  ASSERT_NE(ring, nullptr);
+  EXPECT_NE(ring, run);
+  EXPECT_NE(ring, pio);
+  EXPECT_EQ(kvm_core_vcpu_mmap_page(object(vcpu1), 2), ring);
+  EXPECT_NE(kvm_core_vcpu_mmap_page(object(vcpu1), 0), run);
+  EXPECT_EQ(kvm_core_vcpu_mmap_page(object(vcpu), 3), nullptr);
   EXPECT_EQ(static_cast<kvm_run*>(run)->exit_reason, 0u);
 }
 

@@ -22,6 +22,10 @@ long check_extension(const Vm* vm, long cap) {
     case KVM_CAP_NR_VCPUS: return kxx::min(kvmg_num_online_cpus(), arch::kMaxVcpus);
     case KVM_CAP_MAX_VCPUS: return arch::kMaxVcpus;
     case KVM_CAP_MAX_VCPU_ID: return arch::kMaxVcpuIds;
+    case KVM_CAP_BINARY_STATS_FD: return 1;
+    // The page offset of the ring in the vCPU mmap area (0: unsupported).
+    case KVM_CAP_COALESCED_MMIO: return arch::kCoalescedMmioPage;
+    case KVM_CAP_PRE_FAULT_MEMORY: return arch::kHasPreFaultMemory;
     default: return arch::check_extension(vm, cap);
   }
 }

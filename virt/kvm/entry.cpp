@@ -5,6 +5,7 @@
 
 #include "core.hpp"
 #include "ioctl.hpp"
+#include "stats_file.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 
@@ -29,6 +30,25 @@ long kvm_core_vcpu_ioctl(void* vcpu, unsigned int cmd, unsigned long arg) {
 void kvm_core_vm_release(void* vm) { static_cast<Vm*>(vm)->put(); }
 
 void kvm_core_vcpu_release(void* vcpu) { static_cast<Vcpu*>(vcpu)->vm().put(); }
+
+long kvm_core_stats_read(void* object, bool vcpu, uint64_t ubuf, uint64_t size, int64_t* pos) {
+  kvmpp::StatsView view;
+  if (vcpu)
+    kvmpp::view_vcpu_stats(*static_cast<Vcpu*>(object), &view);
+  else
+    kvmpp::view_vm_stats(*static_cast<Vm*>(object), &view);
+  auto r = kvmpp::read_stats(view, ubuf, size, *pos);
+  if (!r.ok()) return r.error().to_ret();
+  *pos += r.value();
+  return r.value();
+}
+
+void kvm_core_stats_release(void* object, bool vcpu) {
+  if (vcpu)
+    static_cast<Vcpu*>(object)->vm().put();
+  else
+    static_cast<Vm*>(object)->put();
+}
 
 void* kvm_core_vcpu_mmap_page(void* vcpu, unsigned long pgoff) {
   return static_cast<Vcpu*>(vcpu)->mmap_page(pgoff);

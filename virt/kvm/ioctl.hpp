@@ -12,4 +12,6 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg);
 long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg);
 // KVM_CHECK_EXTENSION; @vm is null on /dev/kvm.
 long check_extension(const Vm* vm, long cap);
+// KVM_PRE_FAULT_MEMORY (pre_fault.cpp).
+long pre_fault_memory(Vcpu& vcpu, unsigned long uarg);
 }  // namespace kvmpp

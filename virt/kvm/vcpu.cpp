@@ -51,7 +51,11 @@ void Vcpu::post_request(uint32_t r) {
 }
 
 void* Vcpu::mmap_page(unsigned long pgoff) const {
-  return pgoff < arch::kVcpuMmapPages ? pages_[pgoff] : nullptr;
+  if (pgoff < arch::kVcpuOwnPages) return pages_[pgoff];
+  // The VM's coalesced I/O ring: every vCPU fd maps the same page.
+  if (arch::kCoalescedMmioPage && pgoff == arch::kCoalescedMmioPage)
+    return vm_.coalesced().ring_page();
+  return nullptr;
 }
 
 }  // namespace kvmpp

@@ -78,7 +78,7 @@ class Vcpu {
   Mutex mutex_;
   kvmg_waitq waitq_;
   uint32_t wait_mask_ = 0;  // what wait_for_request() waits for
-  void* pages_[arch::kVcpuMmapPages] = {};
+  void* pages_[arch::kVcpuOwnPages] = {};
   void* backend_vcpu_ = nullptr;
   arch::VcpuState arch_;
   kxx::Atomic<uint32_t> requests_{0};

@@ -5,6 +5,7 @@
 #include <kvmpp/uaccess.hpp>
 
 #include "ioctl.hpp"
+#include "stats_file.hpp"
 #include "vcpu.hpp"
 #include "vm.hpp"
 
@@ -17,6 +18,10 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
   MutexLock guard(vcpu.mutex());
   switch (cmd) {
     case KVM_RUN: return arg ? to_ret(kxx::Errno::kInval) : arch::vcpu_run(vcpu);
+    case KVM_GET_STATS_FD: return to_ret(get_vcpu_stats_fd(vcpu));
+    case KVM_PRE_FAULT_MEMORY:
+      if constexpr (arch::kHasPreFaultMemory) return pre_fault_memory(vcpu, arg);
+      return arch::vcpu_ioctl(vcpu, cmd, arg);
     default: return arch::vcpu_ioctl(vcpu, cmd, arg);
   }
 }

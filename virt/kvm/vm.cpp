@@ -27,6 +27,8 @@ kxx::Result<kxx::RefPtr<Vm>> Vm::create(unsigned long type) {
   vm->vcpus_ = new (kxx::Alloc::kSleepZero) Vcpu*[arch::kMaxVcpus];
   if (!vm->vcpus_) return kxx::Errno::kNoMem;
   if (!vm->vcpu_ids_.allocate(arch::kMaxVcpuIds, kxx::Alloc::kSleep)) return kxx::Errno::kNoMem;
+  TRY_STATUS(vm->coalesced_.init());
+  vm->creator_pid_ = kvmg_current_pid();
   vm->arch_ = TRY(arch::vm_init(*vm));
   // Last: from here on the VMM's address-space changes reach this VM.
   vm->mmu_notifier_ = kvmg_mmu_notifier_register(vm.get());
@@ -91,6 +93,7 @@ kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req) {
 }
 
 void Vm::flush_tlbs() {
+  stats_.inc(kVmStatRemoteTlbFlush);
   unsigned n = online_vcpus_.load();
   for (unsigned i = 0; i < n; i++) vcpus_[i]->make_request(Vcpu::kRequestTlbFlush);
   for (unsigned i = 0; i < n; i++) vcpus_[i]->kick();

@@ -9,10 +9,12 @@
 #include <kvmpp/arch.hpp>
 #include <kvmpp/backend.hpp>
 #include <kvmpp/mutex.hpp>
+#include <kvmpp/stats.hpp>
 #include <kxx/bitmap.hpp>
 #include <kxx/ref_ptr.hpp>
 #include <kxx/result.hpp>
 
+#include "coalesced_io.hpp"
 #include "memslot.hpp"
 
 namespace kvmpp {
@@ -72,6 +74,12 @@ class Vm : public kxx::RefCounted<Vm> {
   // Free page-table pages a zap unlinked, once TLBs no longer use them.
   void free_zapped(arch::ZappedTables& tables);
 
+  // Statistics (KVM_GET_STATS_FD) and the creator's pid that names them.
+  Stats<arch::kNumVmStats>& stats() { return stats_; }
+  int creator_pid() const { return creator_pid_; }
+  // Coalesced MMIO/PIO zones and their ring.
+  CoalescedIo& coalesced() { return coalesced_; }
+
   unsigned online_vcpus() const { return online_vcpus_.load(); }
   Vcpu* vcpu_at(unsigned index) const;
   const BackendOps& backend() const { return *backend_; }
@@ -100,6 +108,9 @@ class Vm : public kxx::RefCounted<Vm> {
   int mmu_invalidating_ = 0;  // protected by mmu_lock_
   arch::VmState* arch_ = nullptr;
   void* mmu_notifier_ = nullptr;
+  Stats<arch::kNumVmStats> stats_;
+  int creator_pid_ = 0;
+  CoalescedIo coalesced_;
 };
 
 }  // namespace kvmpp

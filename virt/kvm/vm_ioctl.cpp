@@ -4,6 +4,7 @@
 #include <kvmpp/uaccess.hpp>
 
 #include "ioctl.hpp"
+#include "stats_file.hpp"
 #include "vm.hpp"
 
 namespace kvmpp {
@@ -34,6 +35,15 @@ kxx::Status set_memory_region2(Vm& vm, unsigned long uarg) {
   return vm.set_memory_region(req);
 }
 
+// KVM_(UN)REGISTER_COALESCED_MMIO, where the arch layer records the writes.
+long coalesced_io(Vm& vm, unsigned int cmd, unsigned long uarg) {
+  if constexpr (arch::kCoalescedMmioPage == 0) return arch::vm_ioctl(vm, cmd, uarg);
+  auto zone = copy_from_user<kvm_coalesced_mmio_zone>(uarg);
+  if (!zone.ok()) return to_ret(zone.error().code);
+  if (cmd == KVM_REGISTER_COALESCED_MMIO) return to_ret(vm.coalesced().add(zone.value()));
+  return to_ret(vm.coalesced().remove(zone.value()));
+}
+
 }  // namespace
 
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
@@ -44,6 +54,9 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_ENABLE_CAP: return to_ret(enable_cap(vm, arg));
     case KVM_SET_USER_MEMORY_REGION: return to_ret(set_memory_region(vm, arg));
     case KVM_SET_USER_MEMORY_REGION2: return to_ret(set_memory_region2(vm, arg));
+    case KVM_GET_STATS_FD: return to_ret(get_vm_stats_fd(vm));
+    case KVM_REGISTER_COALESCED_MMIO:
+    case KVM_UNREGISTER_COALESCED_MMIO: return coalesced_io(vm, cmd, arg);
     default: return arch::vm_ioctl(vm, cmd, arg);
   }
 }

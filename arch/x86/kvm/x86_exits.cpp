@@ -70,6 +70,7 @@ constexpr uint8_t kWrmsr[] = {0x0f, 0x30};
 constexpr uint8_t kXsetbv[] = {0x0f, 0x01, 0xd1};
 
 kxx::Result<Next> handle_hlt(Vcpu& vcpu) {
+  vcpu.arch().stats.inc(arch::kVcpuStatHaltExits);
   if (!TRY(skip_instruction(vcpu, kHlt, sizeof(kHlt)))) return report_emulation_failure(vcpu);
   // With an in-kernel local APIC the vCPU sleeps until an interrupt (the
   // run loop); without one, user space owns halting.
@@ -244,6 +245,7 @@ void step_over_soft_event(Vcpu& vcpu) {
 }
 
 Next report_emulation_failure(Vcpu& vcpu) {
+  vcpu.arch().stats.inc(arch::kVcpuStatInsnEmulationFail);
   kvm_run* kr = vcpu.run();
   constexpr uint32_t kEmulationSuberror = 1;  // KVM_INTERNAL_ERROR_EMULATION
   kr->exit_reason = KVM_EXIT_INTERNAL_ERROR;

@@ -76,6 +76,7 @@ bool prepare_interrupts(Vcpu& vcpu) {
   int vector = apic_ack_interrupt(vcpu);
   if (vector < 0) return false;
   s.event = {1, uint8_t(vector), X86_EVENT_INTR, 0, 0};
+  vcpu.arch().stats.inc(arch::kVcpuStatIrqInjections);
   return false;
 }
 
@@ -83,7 +84,10 @@ kxx::Status wait_until_runnable(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
   for (;;) {
     take_events(vcpu);
-    if (st.mp_state == KVM_MP_STATE_HALTED && halt_ends(vcpu)) st.mp_state = KVM_MP_STATE_RUNNABLE;
+    if (st.mp_state == KVM_MP_STATE_HALTED && halt_ends(vcpu)) {
+      st.mp_state = KVM_MP_STATE_RUNNABLE;
+      st.stats.inc(arch::kVcpuStatHaltWakeup);
+    }
     if (st.mp_state == KVM_MP_STATE_RUNNABLE) return kxx::OkStatus();
     TRY_STATUS(vcpu.wait_for_request(Vcpu::kEntryBlockingRequests));
   }

@@ -76,6 +76,12 @@ kxx::Result<Next> string_io(Vcpu& vcpu, const x86_exit& exit) {
       }
     }
   }
+  // OUTS to a coalesced port: every element to the ring, or none.
+  if (!io.in &&
+      vcpu.vm().coalesced().write(true, io.port, io.size, pio_data(vcpu), unsigned(count))) {
+    TRY_STATUS(complete_io(vcpu));
+    return Next::kEnter;
+  }
   fill_exit(vcpu, io, uint32_t(count));
   return Next::kUser;
 }
@@ -84,6 +90,7 @@ kxx::Result<Next> string_io(Vcpu& vcpu, const x86_exit& exit) {
 
 kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit) {
   const x86_io_exit& io = exit.io;
+  vcpu.arch().stats.inc(arch::kVcpuStatIoExits);
   if (io.string) return string_io(vcpu, exit);
   x86_state& s = vcpu.arch().regs;
   // The in-kernel PIC's ports (byte accesses) complete here.
@@ -100,6 +107,11 @@ kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit) {
     uint64_t rax = s.gpr[X86_RAX];
     uint8_t* data = pio_data(vcpu);
     for (unsigned i = 0; i < io.size; i++) data[i] = uint8_t(rax >> (8 * i));
+    // An OUT to a coalesced port goes to the ring, if it has room.
+    if (vcpu.vm().coalesced().write(true, io.port, io.size, data)) {
+      TRY_STATUS(complete_io(vcpu));
+      return Next::kEnter;
+    }
   }
   fill_exit(vcpu, io, 1);
   return Next::kUser;

@@ -74,6 +74,7 @@ emu::Mode mode_of(const x86_state& s) {
 }
 
 void fill_emulation_failure(Vcpu& vcpu, const emu::Outcome& o) {
+  vcpu.arch().stats.inc(arch::kVcpuStatInsnEmulationFail);
   // The layout upstream uses: flags, then the instruction's size and bytes.
   constexpr uint32_t kEmulationSuberror = 1;
   constexpr uint64_t kFlagInstructionBytes = 1;
@@ -107,6 +108,7 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
   emu::Segments segs;
   for (unsigned i = 0; i < emu::kNumSegs; i++) segs.base[i] = s.seg[i].base;
   GuestMemory mem(vcpu);
+  st.stats.inc(arch::kVcpuStatInsnEmulation);
   emu::Outcome o = emu::emulate(mode_of(s), regs, segs, mem, st.mmio_cache);
 
   auto commit = [&] {
@@ -125,6 +127,7 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
         TRY_STATUS(st.mmio_cache.add(o.gpa, data, o.len));
         return Step::kKernelRead;
       }
+      st.stats.inc(arch::kVcpuStatMmioExits);
       st.pending_mmio = {true, linear_rip(s), o.gpa, uint8_t(o.len)};
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
@@ -135,6 +138,9 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
     case emu::Outcome::kMmioWrite:
       commit();
       if (kernel_mmio_write(vcpu, o.gpa, o.len, o.data)) return Step::kEnter;
+      // A write inside a coalesced zone goes to the ring, if it has room.
+      if (vcpu.vm().coalesced().write(false, o.gpa, o.len, o.data)) return Step::kEnter;
+      st.stats.inc(arch::kVcpuStatMmioExits);
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
       kr->mmio.len = o.len;

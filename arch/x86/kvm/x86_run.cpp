@@ -48,6 +48,11 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run, bool irq_window) {
   kvmg_irq_enable();
   kvmg_preempt_enable();
   if (r) return kxx::Errno(-r);
+  auto& stats = vcpu.arch().stats;
+  stats.inc(arch::kVcpuStatExits);
+  if (run.exit.kind == X86_EXIT_INTR) stats.inc(arch::kVcpuStatIrqExits);
+  if (run.exit.kind == X86_EXIT_IRQ_WINDOW) stats.inc(arch::kVcpuStatIrqWindowExits);
+  if (run.flags & X86_RUN_FLUSH_TLB) stats.inc(arch::kVcpuStatTlbFlush);
   return kxx::OkStatus();
 }
 
@@ -95,7 +100,10 @@ static long run_loop(Vcpu& vcpu) {
   // A processor waiting for INIT returns to user space after each event.
   if (st.mp_state == KVM_MP_STATE_UNINITIALIZED && vcpu_apic(vcpu)) {
     auto s = wait_uninitialized(vcpu);
-    if (s.error().code == kxx::Errno::kIntr) kr->exit_reason = KVM_EXIT_INTR;
+    if (!s.ok() && s.error().code == kxx::Errno::kIntr) {
+      st.stats.inc(arch::kVcpuStatSignalExits);
+      kr->exit_reason = KVM_EXIT_INTR;
+    }
     return s.to_ret();
   }
 
@@ -108,6 +116,7 @@ static long run_loop(Vcpu& vcpu) {
   run.tdp_root = vcpu.vm().arch()->tdp.root_pa();
   for (;;) {
     if (kvmg_signal_pending()) {
+      vcpu.arch().stats.inc(arch::kVcpuStatSignalExits);
       kr->exit_reason = KVM_EXIT_INTR;
       return -long(kxx::Errno::kIntr);
     }
@@ -115,6 +124,7 @@ static long run_loop(Vcpu& vcpu) {
     // A halted vCPU, or one waiting for INIT/SIPI, sleeps here.
     if (st.mp_state != KVM_MP_STATE_RUNNABLE) {
       if (auto s = wait_until_runnable(vcpu); !s.ok()) {
+        if (s.error().code == kxx::Errno::kIntr) st.stats.inc(arch::kVcpuStatSignalExits);
         kr->exit_reason = KVM_EXIT_INTR;
         return s.to_ret();
       }

@@ -28,6 +28,11 @@ bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables) {
   return vm.arch()->tdp.zap(start, end, tables->pages, &tables->count, ZappedTables::kMax);
 }
 
+void sample_vm_stats(Vm& vm) {
+  vm.stats().set(kVmStatPages4k, vm.arch()->tdp.leaves_4k());
+  vm.stats().set(kVmStatPages2m, vm.arch()->tdp.leaves_2m());
+}
+
 void memslot_changed(Vm& vm, const MemslotChange& c, ZappedTables* tables) {
   switch (c.kind) {
     case MemslotChange::kDelete:

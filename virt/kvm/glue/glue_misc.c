@@ -133,6 +133,12 @@ unsigned int kvmg_this_cpu(void)
 }
 EXPORT_SYMBOL_GPL(kvmg_this_cpu);
 
+int kvmg_current_pid(void)
+{
+	return task_pid_nr(current);
+}
+EXPORT_SYMBOL_GPL(kvmg_current_pid);
+
 void kvmg_log(int level, const char *fmt, ...)
 {
 	struct va_format vaf;

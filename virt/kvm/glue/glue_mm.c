@@ -99,6 +99,18 @@ int kvmg_get_user_page(uint64_t hva, bool write, uint64_t *pa, void **page)
 }
 EXPORT_SYMBOL_GPL(kvmg_get_user_page);
 
+int kvmg_get_user_page_fast(uint64_t hva, bool write, uint64_t *pa, void **page)
+{
+	struct page *p;
+
+	if (!get_user_page_fast_only(hva, write ? FOLL_WRITE : 0, &p))
+		return -EFAULT;
+	*pa = page_to_phys(p);
+	*page = p;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_get_user_page_fast);
+
 int kvmg_user_huge_mapping(uint64_t hva)
 {
 	struct mm_struct *mm = current->mm;

@@ -7,6 +7,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/cpuhotplug.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -78,6 +79,40 @@ static int kvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* Statistics fds: read-only, read with pread() (api.rst, KVM_GET_STATS_FD). */
+static ssize_t kvm_stats_read(struct file *filp, char __user *buf, size_t size, loff_t *pos,
+			      bool vcpu)
+{
+	int64_t p = *pos;
+	long r = kvm_core_stats_read(filp->private_data, vcpu, (uint64_t)(unsigned long)buf, size, &p);
+
+	if (r >= 0)
+		*pos = p;
+	return r;
+}
+
+static ssize_t kvm_vm_stats_read(struct file *filp, char __user *buf, size_t size, loff_t *pos)
+{
+	return kvm_stats_read(filp, buf, size, pos, false);
+}
+
+static ssize_t kvm_vcpu_stats_read(struct file *filp, char __user *buf, size_t size, loff_t *pos)
+{
+	return kvm_stats_read(filp, buf, size, pos, true);
+}
+
+static int kvm_vm_stats_release(struct inode *inode, struct file *filp)
+{
+	kvm_core_stats_release(filp->private_data, false);
+	return 0;
+}
+
+static int kvm_vcpu_stats_release(struct inode *inode, struct file *filp)
+{
+	kvm_core_stats_release(filp->private_data, true);
+	return 0;
+}
+
 /* .owner is the vendor module, set at registration: open files pin it. */
 static struct file_operations kvm_chardev_fops = {
 	.unlocked_ioctl = kvm_dev_ioctl,
@@ -95,6 +130,18 @@ static struct file_operations kvm_vcpu_fops = {
 	.unlocked_ioctl = kvm_vcpu_ioctl,
 	.mmap = kvm_vcpu_mmap,
 	.llseek = noop_llseek,
+};
+
+static struct file_operations kvm_vm_stats_fops = {
+	.read = kvm_vm_stats_read,
+	.release = kvm_vm_stats_release,
+	.llseek = default_llseek,
+};
+
+static struct file_operations kvm_vcpu_stats_fops = {
+	.read = kvm_vcpu_stats_read,
+	.release = kvm_vcpu_stats_release,
+	.llseek = default_llseek,
 };
 
 static struct miscdevice kvm_dev = {
@@ -117,6 +164,32 @@ int kvmg_fd_create_vcpu(void *vcpu, unsigned int vcpu_id)
 	return anon_inode_getfd(name, &kvm_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
 }
 EXPORT_SYMBOL_GPL(kvmg_fd_create_vcpu);
+
+int kvmg_fd_create_stats(void *object, bool vcpu, unsigned int vcpu_id)
+{
+	char name[15 + 10 + 1];
+	struct file *file;
+	int fd;
+
+	if (vcpu)
+		snprintf(name, sizeof(name), "kvm-vcpu-stats:%u", vcpu_id);
+	else
+		strscpy(name, "kvm-vm-stats", sizeof(name));
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile(name, vcpu ? &kvm_vcpu_stats_fops : &kvm_vm_stats_fops, object,
+				  O_RDONLY);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	/* pread() needs it; anon-inode files do not get it by default. */
+	file->f_mode |= FMODE_PREAD;
+	fd_install(fd, file);
+	return fd;
+}
+EXPORT_SYMBOL_GPL(kvmg_fd_create_stats);
 
 /* ---- per-CPU virtualization -------------------------------------------- */
 
@@ -248,6 +321,8 @@ int kvm_backend_register(const struct kvm_backend_ops *ops, void *owner)
 	kvm_chardev_fops.owner = owner;
 	kvm_vm_fops.owner = owner;
 	kvm_vcpu_fops.owner = owner;
+	kvm_vm_stats_fops.owner = owner;
+	kvm_vcpu_stats_fops.owner = owner;
 
 	r = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "kvm/cpu:online", kvm_cpu_online,
 			      kvm_cpu_offline);

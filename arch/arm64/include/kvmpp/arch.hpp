@@ -5,6 +5,7 @@
 #pragma once
 
 #include <abi/kvm_abi.h>
+#include <kvmpp/stats.hpp>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
@@ -12,12 +13,23 @@ namespace kvmpp::arch {
 
 inline constexpr unsigned kMaxVcpus = 512;
 inline constexpr unsigned kMaxVcpuIds = kMaxVcpus;
-inline constexpr unsigned kVcpuMmapPages = 1;     // kvm_run only
+inline constexpr unsigned kVcpuMmapPages = 1;  // kvm_run only
+inline constexpr unsigned kVcpuOwnPages = 1;
+inline constexpr unsigned kCoalescedMmioPage = 0;  // none: no run loop to record writes
+inline constexpr bool kHasPreFaultMemory = false;
 inline constexpr uint64_t kSupportedVmTypes = 1;  // type 0 (default IPA size)
 inline constexpr kxx::Errno kUnknownVmIoctl = kxx::Errno::kInval;
 inline constexpr kxx::Errno kUnknownVcpuIoctl = kxx::Errno::kInval;
 
-struct VcpuState {};
+// Statistics: the generic VM ones only, no vCPU ones.
+enum VmStat : unsigned { kNumVmStats = kGenericVmStats };
+inline constexpr StatDesc kArchVmStatDescs[1] = {};
+enum VcpuStat : unsigned { kNumVcpuStats = 0 };
+inline constexpr StatDesc kVcpuStatDescs[1] = {};
+
+struct VcpuState {
+  Stats<kNumVcpuStats> stats;
+};
 
 }  // namespace kvmpp::arch
 

@@ -6,6 +6,7 @@
 #include <kvmpp/x86_state.h>
 #include <arch/x86/kvm/emulate/emulate.hpp>
 #include <arch/x86/kvm/mmu/tdp.hpp>
+#include <kvmpp/stats.hpp>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
@@ -18,9 +19,16 @@ namespace kvmpp::arch {
 // Limits, with upstream x86 KVM's values: 4096 vCPUs, ids up to 4x that.
 inline constexpr unsigned kMaxVcpus = 4096;
 inline constexpr unsigned kMaxVcpuIds = kMaxVcpus * 4;
-// The vCPU mmap area: page 0 is kvm_run, page 1 holds port-I/O data.
-inline constexpr unsigned kVcpuMmapPages = 2;
+// The vCPU mmap area: page 0 is kvm_run, page 1 holds port-I/O data (both
+// the vCPU's own), page 2 the VM's coalesced MMIO/PIO ring (shared by all
+// its vCPUs; KVM_CAP_COALESCED_MMIO answers its offset).
+inline constexpr unsigned kVcpuMmapPages = 3;
+inline constexpr unsigned kVcpuOwnPages = 2;
 inline constexpr unsigned kPioPage = 1;
+inline constexpr unsigned kCoalescedMmioPage = KVM_COALESCED_MMIO_PAGE_OFFSET;
+static_assert(kCoalescedMmioPage == kVcpuOwnPages && kVcpuMmapPages == kCoalescedMmioPage + 1);
+// KVM_PRE_FAULT_MEMORY is implemented (pre_fault_page()).
+inline constexpr bool kHasPreFaultMemory = true;
 // KVM_CREATE_VM types: only the default VM.
 inline constexpr uint64_t kSupportedVmTypes = uint64_t(1) << KVM_X86_DEFAULT_VM;
 // errno of an unknown ioctl on a VM and on a vCPU fd (upstream x86).
@@ -65,6 +73,54 @@ struct MsrState {
 
 inline constexpr unsigned kNoCpu = ~0u;
 
+// Statistics (KVM_GET_STATS_FD), with upstream's names where the meaning is
+// the same. VM: after the generic ones; sampled from the TDP tables.
+enum VmStat : unsigned {
+  kVmStatPages4k = kGenericVmStats,  // 4 KiB leaves in the TDP tables now
+  kVmStatPages2m,                    // 2 MiB leaves
+  kNumVmStats
+};
+inline constexpr StatDesc kArchVmStatDescs[unsigned(kNumVmStats) - kGenericVmStats] = {
+    {"pages_4k", kStatInstant},
+    {"pages_2m", kStatInstant},
+};
+// vCPU: all counted by the x86 layer.
+enum VcpuStat : unsigned {
+  kVcpuStatExits,              // every exit from the guest
+  kVcpuStatIoExits,            // port I/O intercepts
+  kVcpuStatMmioExits,          // KVM_EXIT_MMIO returns to user space
+  kVcpuStatHaltExits,          // HLT intercepts
+  kVcpuStatIrqExits,           // exits for a host interrupt or NMI
+  kVcpuStatSignalExits,        // KVM_RUN returns for a pending signal
+  kVcpuStatPfTaken,            // nested page faults
+  kVcpuStatPfFixed,            // ... that mapped guest RAM
+  kVcpuStatPfEmulate,          // ... that went to the instruction emulator
+  kVcpuStatInsnEmulation,      // instructions emulated (MMIO)
+  kVcpuStatInsnEmulationFail,  // KVM_EXIT_INTERNAL_ERROR for emulation
+  kVcpuStatTlbFlush,           // guest TLB flushes requested of this vCPU
+  kVcpuStatIrqWindowExits,     // exits when the guest could take an interrupt
+  kVcpuStatIrqInjections,      // interrupts from the local APIC injected
+  kVcpuStatHaltWakeup,         // halted (in-kernel HLT) vCPU made runnable again
+  kNumVcpuStats
+};
+inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
+    {"exits", kStatCounter},
+    {"io_exits", kStatCounter},
+    {"mmio_exits", kStatCounter},
+    {"halt_exits", kStatCounter},
+    {"irq_exits", kStatCounter},
+    {"signal_exits", kStatCounter},
+    {"pf_taken", kStatCounter},
+    {"pf_fixed", kStatCounter},
+    {"pf_emulate", kStatCounter},
+    {"insn_emulation", kStatCounter},
+    {"insn_emulation_fail", kStatCounter},
+    {"tlb_flush", kStatCounter},
+    {"irq_window_exits", kStatCounter},
+    {"irq_injections", kStatCounter},
+    {"halt_wakeup", kStatCounter},
+};
+
 // Per-vCPU architecture state.
 struct VcpuState {
   uint32_t mp_state = KVM_MP_STATE_RUNNABLE;
@@ -82,6 +138,7 @@ struct VcpuState {
   MsrState msrs;
   // The in-kernel local APIC (x86_irqchip.hpp); null without an irqchip.
   x86::VcpuApic* apic = nullptr;
+  Stats<kNumVcpuStats> stats;
 };
 
 }  // namespace kvmpp::arch

@@ -70,6 +70,7 @@ uint64_t* Tdp::walk_to(uint64_t gfn, unsigned target, PageCache& cache) {
 bool Tdp::map(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache) {
   uint64_t* e = walk_to(gfn, 1, cache);
   if (!e) return false;
+  if (!(read_entry(e) & format_.present)) count(leaves_4k_, 1);
   write_entry(e, (pa & kAddrMask) | format_.leaf_read | (writable ? format_.leaf_write : 0));
   return true;
 }
@@ -79,6 +80,7 @@ bool Tdp::map_2m(uint64_t gfn, uint64_t pa, bool writable, PageCache& cache) {
   if (!e) return false;
   uint64_t v = read_entry(e);
   if ((v & format_.present) && !(v & format_.huge)) return false;
+  if (!(v & format_.present)) count(leaves_2m_, 1);
   write_entry(e, (pa & kAddrMask & ~0x1fffffull) | format_.leaf_read | format_.huge |
                      (writable ? format_.leaf_write : 0));
   return true;
@@ -97,6 +99,7 @@ bool Tdp::zap_table(uint64_t* table, unsigned level, uint64_t base, uint64_t sta
       // A 2 MiB leaf goes whole even when the range covers part of it: the
       // rest faults back in.
       write_entry(&table[i], 0);
+      count(level == 1 ? leaves_4k_ : leaves_2m_, -1);
       zapped = true;
       continue;
     }
@@ -132,6 +135,18 @@ uint64_t Tdp::lookup(uint64_t gfn) const {
     table = table_of(v);
   }
   return read_entry(&table[index_of(gfn, 1)]);
+}
+
+uint64_t Tdp::mapped_frames(uint64_t gfn) const {
+  if (!in_range(gfn)) return 0;
+  const uint64_t* table = root_;
+  for (unsigned level = levels_; level > 1; level--) {
+    uint64_t v = read_entry(&table[index_of(gfn, level)]);
+    if (!(v & format_.present)) return 0;
+    if (is_leaf(v, level)) return kEntriesPerTable;  // a 2 MiB leaf (level 2)
+    table = table_of(v);
+  }
+  return (read_entry(&table[index_of(gfn, 1)]) & format_.present) ? 1 : 0;
 }
 
 void Tdp::free_table(uint64_t* table, unsigned level) {

@@ -79,6 +79,11 @@ class Tdp {
   bool covers(uint64_t gfn) const { return in_range(gfn); }
   // The leaf entry for @gfn, or 0 (for tests and diagnostics).
   uint64_t lookup(uint64_t gfn) const;
+  // Guest frames the leaf mapping @gfn covers: 0 (unmapped), 1 or 512.
+  uint64_t mapped_frames(uint64_t gfn) const;
+  // Leaves present now (statistics; may be read without the MMU lock).
+  uint64_t leaves_4k() const { return __atomic_load_n(&leaves_4k_, __ATOMIC_RELAXED); }
+  uint64_t leaves_2m() const { return __atomic_load_n(&leaves_2m_, __ATOMIC_RELAXED); }
 
  private:
   static constexpr uint64_t kAddrMask = 0x000ffffffffff000ULL;
@@ -96,6 +101,10 @@ class Tdp {
                  Unlinked* out);
   void free_table(uint64_t* table, unsigned level);
   uint64_t* table_of(uint64_t entry) const;
+  // Under the MMU lock, like every change: one writer, lockless readers.
+  static void count(uint64_t& n, int64_t delta) {
+    __atomic_store_n(&n, n + uint64_t(delta), __ATOMIC_RELAXED);
+  }
 
   // Frames the tables can map: 2^(9 * levels) of 4 KiB.
   bool in_range(uint64_t gfn) const { return (gfn >> (9 * levels_)) == 0; }
@@ -104,6 +113,8 @@ class Tdp {
   unsigned levels_ = 4;
   uint64_t* root_ = nullptr;
   uint64_t root_pa_ = 0;
+  uint64_t leaves_4k_ = 0;
+  uint64_t leaves_2m_ = 0;
 };
 
 }  // namespace kvmpp::x86

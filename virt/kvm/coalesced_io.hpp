@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+// Coalesced MMIO and port I/O (api.rst, "KVM_(UN)REGISTER_COALESCED_MMIO"):
+// writes that fall entirely inside a registered zone are appended to a ring
+// page shared with user space instead of exiting; user space drains the ring
+// on its next exit. One ring per VM, mapped by every vCPU fd.
+//
+// The ring: user space consumes from `first`, the kernel produces at `last`;
+// one entry always stays free, so the ring is full when last + 1 == first
+// (modulo the number of entries). A write that finds it full, or finds
+// indices user space corrupted, exits as usual.
+#pragma once
+
+#include <abi/kvm_abi.h>
+#include <kvmpp/mutex.hpp>
+#include <kxx/result.hpp>
+#include <kxx/types.hpp>
+
+namespace kvmpp {
+
+class CoalescedIo {
+ public:
+  // Entries in the ring page (upstream's KVM_COALESCED_MMIO_MAX).
+  static constexpr unsigned kRingEntries =
+      (4096 - sizeof(kvm_coalesced_mmio_ring)) / sizeof(kvm_coalesced_mmio);
+  // Zones of each kind (MMIO, PIO), as upstream's limit of devices on a bus.
+  static constexpr unsigned kMaxZones = 1000;
+
+  CoalescedIo() = default;
+  ~CoalescedIo();
+  CoalescedIo(const CoalescedIo&) = delete;
+  CoalescedIo& operator=(const CoalescedIo&) = delete;
+
+  // Allocate the ring page (sleeps).
+  kxx::Status init();
+  // The ring page, for the vCPU mmap area.
+  void* ring_page() const { return ring_; }
+
+  // KVM_REGISTER_COALESCED_MMIO: -EINVAL for a pio other than 0 or 1,
+  // -ENOSPC past kMaxZones. Zones may overlap.
+  kxx::Status add(const kvm_coalesced_mmio_zone& zone);
+  // KVM_UNREGISTER_COALESCED_MMIO: drop every zone of that kind that
+  // contains the whole range given (none is not an error).
+  kxx::Status remove(const kvm_coalesced_mmio_zone& zone);
+
+  // A guest write of @count elements of @len bytes (1 to 8) each to @addr
+  // (a port when @pio), data in @data back to back. Record all of them and
+  // return true, or record nothing and return false: no zone contains the
+  // access, or the ring has no room for all of them (the caller exits).
+  // May be called from any vCPU; does not sleep.
+  bool write(bool pio, uint64_t addr, unsigned len, const void* data, unsigned count = 1);
+
+  unsigned zones(bool pio) const { return list(pio).count; }
+
+ private:
+  struct Zone {
+    uint64_t addr;
+    uint32_t size;
+  };
+  struct List {
+    Zone* zones = nullptr;
+    unsigned count = 0;
+    unsigned capacity = 0;
+  };
+  List& list(bool pio) { return pio ? pio_ : mmio_; }
+  const List& list(bool pio) const { return pio ? pio_ : mmio_; }
+  static bool contains(const Zone& z, uint64_t addr, uint64_t len);
+
+  kvm_coalesced_mmio_ring* ring_ = nullptr;
+  Mutex config_;   // serializes add/remove (the writers of the lists)
+  Spinlock lock_;  // held to change the lists, to search them, and to produce
+  List mmio_, pio_;
+};
+
+}  // namespace kvmpp
