@@ -73,25 +73,11 @@ emu::Mode mode_of(const x86_state& s) {
   return s.seg[X86_CS].db ? emu::Mode::kProt32 : emu::Mode::kProt16;
 }
 
-void fill_emulation_failure(Vcpu& vcpu, const emu::Outcome& o) {
-  // The layout upstream uses: flags, then the instruction's size and bytes.
-  constexpr uint32_t kEmulationSuberror = 1;
-  constexpr uint64_t kFlagInstructionBytes = 1;
-  kvm_run* kr = vcpu.run();
-  kr->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-  kr->internal.suberror = kEmulationSuberror;
-  kr->internal.ndata = 3;
-  kr->internal.data[0] = kFlagInstructionBytes;
-  uint8_t bytes[16] = {o.insn_len};
-  for (unsigned i = 0; i < o.insn_len && i < 15; i++) bytes[1 + i] = o.insn[i];
-  __builtin_memcpy(&kr->internal.data[1], bytes, 16);
-}
-
 // Emulate the instruction at RIP once and act on the outcome.
 kxx::Result<Next> emulate_once(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
   x86_state& s = st.regs;
-  if (s.rflags & (1ull << 17)) return report_emulation_failure(vcpu);  // virtual-8086
+  if (s.rflags & (1ull << 17)) return emulator_failure(vcpu, nullptr, 0);  // virtual-8086
   emu::Regs regs;
   for (unsigned i = 0; i < X86_NR_GPRS; i++) regs.gpr[i] = s.gpr[i];
   regs.rip = s.rip;
@@ -134,10 +120,7 @@ kxx::Result<Next> emulate_once(Vcpu& vcpu) {
       queue_exception(s, o.fault.vector, o.fault.has_error_code, o.fault.error_code);
       return Next::kEnter;
     case emu::Outcome::kUnhandleable:
-    default:
-      st.mmio_cache.clear();
-      fill_emulation_failure(vcpu, o);
-      return Next::kUser;
+    default: st.mmio_cache.clear(); return emulator_failure(vcpu, o.insn, o.insn_len);
   }
 }
 
