@@ -229,6 +229,7 @@ TEST_F(MsrPolicyTest, FilteredAccessesExitAndComplete) {
   EXPECT_EQ(s().rip, kCode);
   run()->msr.data = 0x1122334455667788ull;
   EXPECT_EQ(kvm_run_once(), -EINTR);
+  EXPECT_EQ(run()->exit_reason, unsigned(KVM_EXIT_X86_RDMSR));  // immediate_exit keeps it
   EXPECT_EQ(s().gpr[X86_RAX], 0x55667788u);
   EXPECT_EQ(s().gpr[X86_RDX], 0x11223344u);
   EXPECT_EQ(s().rip, kCode + 2);

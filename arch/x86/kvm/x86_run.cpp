@@ -80,10 +80,10 @@ static long run_loop(Vcpu& vcpu) {
   // writes next).
   if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)
     return next.ok() ? 0 : next.error().to_ret();
-  if (kr->immediate_exit) {
-    kr->exit_reason = KVM_EXIT_INTR;
-    return -long(kxx::Errno::kIntr);
-  }
+  // immediate_exit: -EINTR, leaving exit_reason as the last exit set it
+  // (as upstream; the selftest library completes a ucall's I/O this way and
+  // then still reads the KVM_EXIT_IO).
+  if (kr->immediate_exit) return -long(kxx::Errno::kIntr);
 
   kvmg_fpu_load_guest(st.fpu);
   auto put_fpu = kxx::defer([&] { kvmg_fpu_put_guest(st.fpu); });
