@@ -2,7 +2,7 @@
 // The MSRs the x86 layer emulates, for RDMSR/WRMSR exits and KVM_GET/SET_MSRS,
 // and the MSR ioctls of vCPUs and /dev/kvm (api.rst, "KVM_GET_MSRS",
 // "KVM_SET_MSRS", "KVM_GET_MSR_INDEX_LIST"). Every other MSR faults, as
-// upstream does without ignore_msrs.
+// upstream does without ignore_msrs (or exits to user space, x86_msr_exit.cpp).
 #include "x86_msr.hpp"
 
 #include <glue/glue.h>
