@@ -119,8 +119,9 @@ unsigned string_source_segment(Vcpu& vcpu);
 void step_over_soft_event(Vcpu& vcpu);
 // Emulation failures (x86_emulation_failure.cpp), reported to user space as
 // KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION with the
-// instruction's bytes. report_emulation_failure: the instruction at RIP is
-// not the one the exit implies; always exits (bytes fetched at RIP).
+// instruction's bytes. report_emulation_failure: always exits, with the
+// bytes at RIP (the instruction there is not the one the exit implies, or
+// it runs in a mode the emulator does not handle).
 Next report_emulation_failure(Vcpu& vcpu);
 // The emulator could not execute @insn (@len bytes): an exit when
 // KVM_CAP_EXIT_ON_EMULATION_FAILURE is enabled; otherwise #UD for the guest

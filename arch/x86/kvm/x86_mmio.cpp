@@ -77,7 +77,9 @@ emu::Mode mode_of(const x86_state& s) {
 kxx::Result<Next> emulate_once(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
   x86_state& s = st.regs;
-  if (s.rflags & (1ull << 17)) return emulator_failure(vcpu, nullptr, 0);  // virtual-8086
+  // Virtual-8086 mode is not emulated: a limit of ours, not the guest's
+  // fault, so user space hears of it whatever the CPL.
+  if (s.rflags & (1ull << 17)) return report_emulation_failure(vcpu);
   emu::Regs regs;
   for (unsigned i = 0; i < X86_NR_GPRS; i++) regs.gpr[i] = s.gpr[i];
   regs.rip = s.rip;
