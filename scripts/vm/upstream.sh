@@ -29,6 +29,8 @@ while read -r name timeout args; do
 	esac
 	rc=$?
 	end=$(cut -d' ' -f1 /proc/uptime)
+	# Debugging aid: with a DMESG file staged, keep each test's kernel log.
+	[ -f DMESG ] && dmesg | tail -40 | sed 's/^/# dmesg: /' >> /tmp/out
 	# Leftovers (children of the test) would slow the next tests down.
 	base=$(basename "$name" | cut -c1-15)
 	for d in /proc/[0-9]*; do

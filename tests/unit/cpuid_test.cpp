@@ -102,7 +102,7 @@ TEST_F(CpuidTest, SupportedBasicLeaves) {
   EXPECT_EQ(l1->eax, 0x00a00f11u);
   EXPECT_TRUE(bit(l1->ecx, 31));   // hypervisor
   EXPECT_FALSE(bit(l1->ecx, 3));   // MONITOR
-  EXPECT_FALSE(bit(l1->ecx, 21));  // x2APIC
+  EXPECT_TRUE(bit(l1->ecx, 21));   // x2APIC: the in-kernel local APIC emulates it
   EXPECT_FALSE(bit(l1->ecx, 24));  // TSC deadline
   EXPECT_FALSE(bit(l1->ecx, 27));  // OSXSAVE (follows CR4)
   EXPECT_TRUE(bit(l1->ecx, 26));   // XSAVE

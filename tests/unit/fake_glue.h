@@ -38,6 +38,9 @@ void set_host_xcr0(uint64_t xcr0);
 void set_tsc(uint64_t tsc);
 void set_tsc_khz(unsigned khz);
 void set_host_msr(uint32_t msr, uint64_t value);
+// The monotonic clock: move it forward, firing the timers that expire.
+void advance_time(uint64_t ns);
+uint64_t now_ns();
 // Reset everything above (not the allocation count).
 void reset();
 

@@ -448,7 +448,7 @@ TEST(Lapic, X2apicReservedBits) {
   } bad[] = {
       {0x808, 0x100},    {0x80b, 1},        {0x828, 1},          {0x80f, 0x1000},
       {0x83e, 0x4},      {0x83f, 0x100},    {0x832, 0x80000},    {0x838, 1ull << 32},
-      {0x830, 1u << 12}, {0x830, 1u << 16}, {0x835, 1ull << 40},
+      {0x830, 1u << 13}, {0x830, 1u << 16}, {0x835, 1ull << 40},
   };
   for (auto& c : bad) EXPECT_FALSE(l.write_msr(c.msr, c.value).ok()) << std::hex << c.msr;
   Lapic xa = enabled();
@@ -512,3 +512,15 @@ TEST(Lapic, StateRoundTrip) {
 }
 
 }  // namespace
+
+// The ICR keeps what was written: every bit but BUSY in xAPIC mode; in x2APIC
+// mode BUSY too (it is not reserved there), reserved bits #GP.
+TEST(Lapic, IcrReadsBackWhatWasWritten) {
+  Lapic xa = enabled();
+  ASSERT_TRUE(xa.write(apic::kIcr, 0xfff3ffffu).ok());
+  EXPECT_EQ(xa.reg(apic::kIcr), 0xfff3efffu);
+  Lapic l = x2();
+  ASSERT_TRUE(l.write_msr(0x830, 0x000c5000ull | (7ull << 32)).ok());
+  EXPECT_EQ(l.read_msr(0x830).value(), 0x000c5000ull | (7ull << 32));
+  EXPECT_FALSE(l.write_msr(0x830, 1ull << 20).ok());
+}

@@ -11,6 +11,10 @@
 #include "mmu/tdp.hpp"
 #include "x86_msr_filter.hpp"
 
+namespace kvmpp::x86 {
+struct Irqchip;
+}  // namespace kvmpp::x86
+
 namespace kvmpp::arch {
 
 // The VM's TSC reference (x86_tsc.cpp): the last TSC write that vCPUs
@@ -35,6 +39,9 @@ struct VmState {
   x86::MsrPolicy msr_policy;
   // KVM_CAP_EXIT_ON_EMULATION_FAILURE (x86_emulation_failure.cpp).
   kxx::Atomic<bool> exit_on_emulation_failure{false};
+  // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
+  // exists (read with acquire: x86::irqchip()).
+  x86::Irqchip* irqchip = nullptr;
 };
 
 }  // namespace kvmpp::arch
@@ -157,6 +164,10 @@ uint64_t default_apic_base(unsigned vcpu_id);
 long sync_regs_mask();
 kxx::Status sync_regs_in(Vcpu& vcpu);
 void sync_regs_out(Vcpu& vcpu);
+
+// KVM_GET/SET_DEBUGREGS (x86_debugregs.cpp).
+kxx::Status get_debugregs(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_debugregs(Vcpu& vcpu, unsigned long uarg);
 
 // KVM_GET/SET_VCPU_EVENTS (x86_events.cpp); also used by sync regs.
 kvm_vcpu_events read_events(Vcpu& vcpu);

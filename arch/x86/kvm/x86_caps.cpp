@@ -8,6 +8,7 @@
 
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
 
 namespace kvmpp::arch {
@@ -29,6 +30,9 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_X86_MSR_FILTER: return 1;
     case KVM_CAP_MSR_PLATFORM_INFO: return 1;
     case KVM_CAP_EXIT_ON_EMULATION_FAILURE: return 1;
+    case KVM_CAP_DEBUGREGS: return 1;
+    case KVM_CAP_IRQCHIP: return 1;
+    case KVM_CAP_IRQ_INJECT_STATUS: return 1;
     default: return 0;
   }
 }
@@ -76,6 +80,11 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
     case KVM_X86_SET_MSR_FILTER: return to_ret(x86::set_msr_filter(vm, arg));
+    case KVM_CREATE_IRQCHIP: return x86::create_irqchip(vm);
+    case KVM_IRQ_LINE: return to_ret(x86::irq_line(vm, arg, false));
+    case KVM_IRQ_LINE_STATUS: return to_ret(x86::irq_line(vm, arg, true));
+    case KVM_GET_IRQCHIP: return to_ret(x86::get_irqchip(vm, arg));
+    case KVM_SET_IRQCHIP: return to_ret(x86::set_irqchip(vm, arg));
     default: return to_ret(kUnknownVmIoctl);
   }
 }

@@ -31,12 +31,15 @@ constexpr uint32_t kMaxExtLeaf = 0x80000021;
 constexpr uint32_t kKvmMaxLeaf = 0x40000001;
 constexpr unsigned kMaxSubleaves = 16;
 
-// CPUID.1:ECX. Not MONITOR (MONITOR/MWAIT are refused), VMX, x2APIC or
-// TSC-deadline (no in-kernel LAPIC), OSXSAVE (follows CR4), the debug
-// store, thermal and SMX features.
+// CPUID.1:ECX. Not MONITOR (MONITOR/MWAIT are refused), VMX, TSC-deadline
+// (the in-kernel APIC timer has no TSC-deadline mode yet), OSXSAVE (follows
+// CR4), the debug store, thermal and SMX features. x2APIC is the in-kernel
+// local APIC's, whatever the host has (only with KVM_CREATE_IRQCHIP, as
+// upstream: without it the MSRs #GP).
 constexpr uint32_t k1Ecx = bits(0, 1, 9, 12, 13, 17, 19, 20, 22, 23, 25, 26, 28, 29, 30);
 constexpr uint32_t k1EcxAvx = bits(12, 28, 29);  // FMA, AVX, F16C
 constexpr uint32_t k1EcxHypervisor = bits(31);
+constexpr uint32_t k1EcxEmulated = bits(21);  // x2APIC
 // CPUID.1:EDX. Not MCE/MCA (no machine-check MSRs), PSN, DS, ACPI, HTT, TM, PBE.
 constexpr uint32_t k1Edx =
     bits(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 19, 23, 24, 25, 26, 27);
@@ -172,7 +175,7 @@ bool topology_list_end(CpuidRegs r) { return (r.ecx & 0xff00) == 0; }  // level 
 // Leaf 1: family/model/stepping, CLFLUSH size and brand index; the APIC ID
 // and logical-CPU count are the VMM's to fill in.
 CpuidRegs leaf1(const Builder& b, CpuidRegs h) {
-  uint32_t ecx = b.keep(h.ecx, k1Ecx, k1EcxAvx, 0) | k1EcxHypervisor;
+  uint32_t ecx = b.keep(h.ecx, k1Ecx, k1EcxAvx, 0) | k1EcxHypervisor | k1EcxEmulated;
   if (!b.xcr0) ecx &= ~bits(cpuid_bit::kXsave.bit);
   return {h.eax, h.ebx & 0xffff, ecx, h.edx & k1Edx};
 }

@@ -11,6 +11,7 @@
 #include <kxx/scope_guard.hpp>
 
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -117,6 +118,7 @@ kxx::Status set_apic_base(Vcpu& vcpu, uint64_t v, bool host) {
   uint64_t mode = kApicBaseX2apic | kApicBaseEnable;
   if (!host && (old & mode) == mode && (v & mode) == kApicBaseEnable) return fault();
   if (!host && !(old & kApicBaseEnable) && (v & mode) == mode) return fault();
+  if (!apic_set_base(vcpu, v, host).ok()) return fault();
   vcpu.arch().apic_base = v;
   return kxx::OkStatus();
 }
@@ -169,7 +171,10 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
       return m.platform_info;
     case kMiscFeaturesEnables: return m.misc_features_enables;
     case kPowerCtl: return m.power_ctl;
-    default: return kUnknownMsr;
+    default:
+      if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
+        return apic_read_msr(vcpu, index);
+      return kUnknownMsr;
   }
 }
 
@@ -243,7 +248,10 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
     case kMtrrCap:
     case kSyscfg:
     case kVmCr: return fault();  // read-only
-    default: return kUnknownMsr;
+    default:
+      if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
+        return apic_write_msr(vcpu, index, v).ok() ? kxx::OkStatus() : fault();
+      return kUnknownMsr;
   }
   return kxx::OkStatus();
 }

@@ -14,12 +14,11 @@
 #include <kvmpp/uaccess.hpp>
 #include <kxx/new.hpp>
 
+#include "irq/lapic.hpp"
 #include "x86.hpp"
 
 namespace kvmpp::x86 {
 namespace {
-
-constexpr uint32_t kX2apicFirst = 0x800, kX2apicLast = 0x8ff;
 
 // Bitmaps are read from user space in whole 64-bit words, as upstream does
 // (so a bitmap that ends right before an unmapped page gets -EFAULT there too).
@@ -87,7 +86,7 @@ kxx::Status set_msr_filter(Vm& vm, unsigned long uarg) {
 }
 
 bool msr_allowed(Vm& vm, uint32_t index, bool write) {
-  if (index >= kX2apicFirst && index <= kX2apicLast) return true;
+  if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast) return true;
   MsrPolicy& p = vm.arch()->msr_policy;
   kxx::RefPtr<MsrFilter> filter;
   {

@@ -4,6 +4,7 @@
 
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
 
 namespace kvmpp::arch {
@@ -13,10 +14,16 @@ kxx::Status vcpu_init(Vcpu& vcpu) {
   if (!vcpu.arch().fpu) return kxx::Errno::kNoMem;
   x86::reset_state(vcpu);
   x86::msr_init(vcpu);
+  if (auto s = x86::apic_init(vcpu); !s.ok()) {
+    kvmg_fpu_free(vcpu.arch().fpu);
+    vcpu.arch().fpu = nullptr;
+    return s;
+  }
   return kxx::OkStatus();
 }
 
 void vcpu_destroy(Vcpu& vcpu) {
+  x86::apic_destroy(vcpu);
   kvmg_fpu_free(vcpu.arch().fpu);
   x86::free_cpuid(vcpu);
 }

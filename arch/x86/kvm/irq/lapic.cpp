@@ -9,7 +9,11 @@ using namespace apic;
 
 namespace {
 
-constexpr uint32_t kIcrWritable = 0xccfff;  // vector..mode, dest mode, level, trigger, shorthand
+// ICR bits that are reserved in x2APIC mode (a write with any set #GPs):
+// 31:20, 17:16 and 13. The xAPIC ICR keeps every bit but BUSY (12), as
+// upstream KVM does.
+constexpr uint32_t kX2IcrReserved = 0xfff32000;
+constexpr uint32_t kIcrBusy = 1u << 12;
 constexpr uint32_t kLvtRemoteIrr = 1u << 14;
 constexpr uint64_t kBaseReserved = 0xfff0000000000000ull | 0x2ff;
 
@@ -262,7 +266,7 @@ ApicWriteEffect Lapic::do_write(uint32_t offset, uint32_t value, bool x2) {
       esr_pending_ = 0;
       break;
     case kIcr:
-      set_reg(kIcr, value & kIcrWritable);
+      set_reg(kIcr, x2 ? value : value & ~kIcrBusy);
       eff = send_icr(value, reg(kIcr2), x2);
       break;
     case kIcr2: set_reg(kIcr2, value & 0xff000000); break;
@@ -345,7 +349,7 @@ kxx::Result<ApicWriteEffect> Lapic::write_msr(uint32_t msr, uint64_t value) {
   uint32_t offset = (msr - kX2apicMsrBase) << 4;
   if (offset == kIcr) {
     // One 64-bit MSR; delivery status (bit 12) is reserved in x2APIC mode.
-    if (value & 0xffffffffull & ~uint64_t(kIcrWritable)) return kxx::Errno::kInval;
+    if (value & kX2IcrReserved) return kxx::Errno::kInval;
     set_reg(kIcr2, uint32_t(value >> 32));
     return do_write(kIcr, uint32_t(value), true);
   }

@@ -71,8 +71,6 @@ uint64_t xgetbv() {
   return (uint64_t(d) << 32) | a;
 }
 
-constexpr uint64_t kCr4Osxsave = uint64_t(1) << 18;
-
 }  // namespace
 
 int vcpu_run(void* p, void* arg) {
@@ -89,6 +87,7 @@ int vcpu_run(void* p, void* arg) {
     pc->last_vmcb = v.vmcb;
   }
   load_state(vmcb, s);
+  set_irq_window(vmcb, run.flags & X86_RUN_IRQ_WINDOW);
   vmcb.control.nested_cr3 = run.tdp_root;
   x86_event injected = s.event;
   vmcb.control.event_inj = pack_event(s.event);
@@ -97,9 +96,11 @@ int vcpu_run(void* p, void* arg) {
   assign_asid(v, *pc, cpu, run.flags & X86_RUN_FLUSH_TLB, vmcb);
   vmcb.control.asid = v.asid;
 
-  // The guest's XCR0 is live only while it runs, and only when the guest
-  // enabled XSAVE; the kernel's FPU code expects the host's everywhere else.
-  bool swap_xcr0 = run.host_xcr0 && (s.cr4 & kCr4Osxsave) && s.xcr0 != run.host_xcr0;
+  // The guest's XCR0 is live only while it runs; the kernel's FPU code
+  // expects the host's everywhere else. It is loaded whatever the guest's
+  // CR4.OSXSAVE: CR4 writes do not exit, so the guest may set OSXSAVE and
+  // read XCR0 (XGETBV) within one run.
+  bool swap_xcr0 = run.host_xcr0 && s.xcr0 != run.host_xcr0;
   asm volatile("clgi" ::: "memory");
   // The guest runs with its own PKRU (RDPKRU/WRPKRU do not exit), and PKRU
   // is the host task's user state: switch it where nothing else can run,
