@@ -57,6 +57,18 @@
 #define KVM_EXIT_IO_IN 0
 #define KVM_EXIT_IO_OUT 1
 
+/* KVM_EXIT_INTERNAL_ERROR suberrors and the emulation-failure flags. */
+#define KVM_INTERNAL_ERROR_EMULATION 1
+#define KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES (1ULL << 0)
+
+/* kvm_run.msr.reason, and KVM_CAP_X86_USER_SPACE_MSR's mask. */
+#define KVM_MSR_EXIT_REASON_INVAL (1 << 0)
+#define KVM_MSR_EXIT_REASON_UNKNOWN (1 << 1)
+#define KVM_MSR_EXIT_REASON_FILTER (1 << 2)
+#define KVM_MSR_EXIT_REASON_VALID_MASK                                         \
+	(KVM_MSR_EXIT_REASON_INVAL | KVM_MSR_EXIT_REASON_UNKNOWN |             \
+	 KVM_MSR_EXIT_REASON_FILTER)
+
 #define KVM_SYNC_REGS_SIZE_BYTES 2048
 
 /* Guest memory (KVM_SET_USER_MEMORY_REGION, KVM_SET_USER_MEMORY_REGION2). */
@@ -280,6 +292,20 @@ struct kvm_run {
 			uint32_t ndata;
 			uint64_t data[16];
 		} system_event; /* KVM_EXIT_SYSTEM_EVENT */
+		struct {
+			uint32_t suberror;
+			uint32_t ndata;
+			uint64_t flags;
+			uint8_t insn_size;
+			uint8_t insn_bytes[15];
+		} emulation_failure; /* KVM_EXIT_INTERNAL_ERROR, ..._EMULATION */
+		struct {
+			uint8_t error; /* user -> kernel */
+			uint8_t pad[7];
+			uint32_t reason; /* kernel -> user */
+			uint32_t index;  /* kernel -> user */
+			uint64_t data;   /* kernel <-> user */
+		} msr; /* KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR */
 		char padding[256];
 	};
 	uint64_t kvm_valid_regs;
@@ -443,6 +469,27 @@ struct kvm_pre_fault_memory {
 	uint64_t padding[5];
 };
 
+/* KVM_X86_SET_MSR_FILTER. */
+#define KVM_MSR_FILTER_READ (1 << 0)
+#define KVM_MSR_FILTER_WRITE (1 << 1)
+#define KVM_MSR_FILTER_RANGE_VALID_MASK (KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE)
+#define KVM_MSR_FILTER_MAX_BITMAP_SIZE 0x600 /* bytes */
+struct kvm_msr_filter_range {
+	uint32_t flags;
+	uint32_t nmsrs; /* number of msrs in bitmap */
+	uint32_t base;  /* MSR index the bitmap starts at */
+	uint8_t *bitmap; /* a 1 bit allows the operations in flags, 0 denies */
+};
+
+#define KVM_MSR_FILTER_MAX_RANGES 16
+#define KVM_MSR_FILTER_DEFAULT_ALLOW (0 << 0)
+#define KVM_MSR_FILTER_DEFAULT_DENY (1 << 0)
+#define KVM_MSR_FILTER_VALID_MASK (KVM_MSR_FILTER_DEFAULT_DENY)
+struct kvm_msr_filter {
+	uint32_t flags;
+	struct kvm_msr_filter_range ranges[KVM_MSR_FILTER_MAX_RANGES];
+};
+
 /* Capabilities (KVM_CHECK_EXTENSION). */
 #define KVM_CAP_USER_MEMORY 3
 #define KVM_CAP_NR_VCPUS 9
@@ -461,6 +508,10 @@ struct kvm_pre_fault_memory {
 #define KVM_CAP_CHECK_EXTENSION_VM 105
 #define KVM_CAP_MAX_VCPU_ID 128
 #define KVM_CAP_GET_MSR_FEATURES 153
+#define KVM_CAP_MSR_PLATFORM_INFO 159
+#define KVM_CAP_X86_USER_SPACE_MSR 188
+#define KVM_CAP_X86_MSR_FILTER 189
+#define KVM_CAP_EXIT_ON_EMULATION_FAILURE 204
 #define KVM_CAP_SYNC_REGS 74
 #define KVM_CAP_IMMEDIATE_EXIT 136
 #define KVM_CAP_SREGS2 200
@@ -494,6 +545,7 @@ struct kvm_pre_fault_memory {
 #define KVM_UNREGISTER_COALESCED_MMIO KVM_IOW_(0x68, struct kvm_coalesced_mmio_zone)
 /* KVM_GET_STATS_FD is a VM and a vCPU ioctl. */
 #define KVM_GET_STATS_FD KVM_IO_(0xce)
+#define KVM_X86_SET_MSR_FILTER KVM_IOW_(0xc6, struct kvm_msr_filter)
 /* KVM_SET_TSC_KHZ and KVM_GET_TSC_KHZ are also VM ioctls. */
 /* ioctls on vCPU fds */
 #define KVM_RUN KVM_IO_(0x80)
@@ -664,6 +716,13 @@ KVM_ABI_ASSERT(sizeof(struct kvm_msr_entry) == 16, "kvm_msr_entry");
 KVM_ABI_ASSERT(sizeof(struct kvm_msrs) == 8, "kvm_msrs");
 KVM_ABI_ASSERT(sizeof(struct kvm_msr_list) == 4, "kvm_msr_list");
 KVM_ABI_ASSERT(KVM_GET_MSR_INDEX_LIST == 0xc004ae02, "ioctl encoding");
+KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_run, msr.reason) == 40, "kvm_run.msr");
+KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_run, msr.data) == 48, "kvm_run.msr");
+KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_run, emulation_failure.insn_size) == 48,
+	       "kvm_run.emulation_failure");
+KVM_ABI_ASSERT(sizeof(struct kvm_msr_filter_range) == 24, "kvm_msr_filter_range");
+KVM_ABI_ASSERT(sizeof(struct kvm_msr_filter) == 392, "kvm_msr_filter");
+KVM_ABI_ASSERT(KVM_X86_SET_MSR_FILTER == 0x4188aec6, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_SUPPORTED_CPUID == 0xc008ae05, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_MSR_FEATURE_INDEX_LIST == 0xc004ae0a, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_MSRS == 0xc008ae88, "ioctl encoding");

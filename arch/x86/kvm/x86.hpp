@@ -9,6 +9,7 @@
 #include <virt/kvm/vm.hpp>
 
 #include "mmu/tdp.hpp"
+#include "x86_msr_filter.hpp"
 
 namespace kvmpp::x86 {
 struct Irqchip;
@@ -34,6 +35,10 @@ struct VmState {
   // KVM_SET_NR_MMU_PAGES: a cap on shadow-paging pages upstream. There is
   // no shadow paging here, so it limits nothing; it is kept for GET.
   unsigned long nr_mmu_pages = 0;
+  // KVM_X86_SET_MSR_FILTER and the MSR capabilities (x86_msr_filter.hpp).
+  x86::MsrPolicy msr_policy;
+  // KVM_CAP_EXIT_ON_EMULATION_FAILURE (x86_emulation_failure.cpp).
+  kxx::Atomic<bool> exit_on_emulation_failure{false};
   // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
   // exists (read with acquire: x86::irqchip()).
   x86::Irqchip* irqchip = nullptr;
@@ -65,6 +70,12 @@ inline constexpr uint64_t kRflagsFixed = 1ull << 1, kRflagsDf = 1ull << 10;
 inline constexpr uint8_t kUdVector = 6, kGpVector = 13, kPfVector = 14;
 
 inline bool long_mode(const x86_state& s) { return s.efer & kEferLma; }
+// The current privilege level: 0 in real mode, 3 in virtual-8086 mode.
+inline unsigned cpl(const x86_state& s) {
+  constexpr uint64_t kRflagsVm = 1ull << 17;
+  if (!(s.cr0 & kCr0Pe)) return 0;
+  return (s.rflags & kRflagsVm) ? 3 : s.seg[X86_SS].dpl;
+}
 inline bool code64(const x86_state& s) { return long_mode(s) && s.seg[X86_CS].l; }
 // Where the current instruction is: a pending completion only applies if
 // user space left RIP there (as upstream).
@@ -117,8 +128,27 @@ unsigned string_source_segment(Vcpu& vcpu);
 // An INTn/INT3/INTO being re-injected with RIP still on its instruction:
 // move RIP past it so the event returns after it (x86_exits.cpp).
 void step_over_soft_event(Vcpu& vcpu);
-// Fill kvm_run for an emulation failure at RIP.
+// Emulation failures (x86_emulation_failure.cpp), reported to user space as
+// KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION with the
+// instruction's bytes. report_emulation_failure: always exits, with the
+// bytes at RIP (the instruction there is not the one the exit implies, or
+// it runs in a mode the emulator does not handle).
 Next report_emulation_failure(Vcpu& vcpu);
+// The emulator could not execute @insn (@len bytes): an exit when
+// KVM_CAP_EXIT_ON_EMULATION_FAILURE is enabled; otherwise #UD for the guest
+// and, at CPL 0, the exit as well (as upstream).
+Next emulator_failure(Vcpu& vcpu, const uint8_t* insn, unsigned len);
+// Fill kvm_run with the failure and @len (at most 15) instruction bytes.
+void fill_emulation_failure(Vcpu& vcpu, const uint8_t* insn, unsigned len);
+kxx::Status enable_exit_on_emulation_failure(Vm& vm, uint64_t arg);
+
+// Guest RDMSR/WRMSR of an instruction @len bytes long, at CPL 0
+// (x86_msr_exit.cpp): the filter, the in-kernel MSRs, and the exits to user
+// space of KVM_CAP_X86_USER_SPACE_MSR, completed by complete_msr on the next
+// KVM_RUN.
+kxx::Result<Next> guest_msr_access(Vcpu& vcpu, bool write, unsigned len);
+void complete_msr(Vcpu& vcpu);
+kxx::Status enable_user_space_msr(Vm& vm, uint64_t mask);
 
 // CR4 bits the vCPU may not set: undefined ones and those of features its
 // CPUID does not enumerate (x86_cr.cpp).

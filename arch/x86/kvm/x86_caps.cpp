@@ -26,6 +26,10 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXT_CPUID: return 1;
     case KVM_CAP_GET_MSR_FEATURES: return 1;
     case KVM_CAP_GET_TSC_KHZ: return 1;
+    case KVM_CAP_X86_USER_SPACE_MSR: return 1;
+    case KVM_CAP_X86_MSR_FILTER: return 1;
+    case KVM_CAP_MSR_PLATFORM_INFO: return 1;
+    case KVM_CAP_EXIT_ON_EMULATION_FAILURE: return 1;
     case KVM_CAP_DEBUGREGS: return 1;
     case KVM_CAP_IRQCHIP: return 1;
     case KVM_CAP_IRQ_INJECT_STATUS: return 1;
@@ -48,6 +52,12 @@ kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
         vm.arch()->x2apic_broadcast_quirk_disabled = true;
       return kxx::OkStatus();
     }
+    case KVM_CAP_X86_USER_SPACE_MSR: return x86::enable_user_space_msr(vm, cap.args[0]);
+    case KVM_CAP_MSR_PLATFORM_INFO:
+      vm.arch()->msr_policy.platform_info_readable.store(cap.args[0] != 0);
+      return kxx::OkStatus();
+    case KVM_CAP_EXIT_ON_EMULATION_FAILURE:
+      return x86::enable_exit_on_emulation_failure(vm, cap.args[0]);
     default: return kxx::Errno::kInval;
   }
 }
@@ -81,6 +91,7 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
+    case KVM_X86_SET_MSR_FILTER: return to_ret(x86::set_msr_filter(vm, arg));
     case KVM_CREATE_IRQCHIP: return x86::create_irqchip(vm);
     case KVM_IRQ_LINE: return to_ret(x86::irq_line(vm, arg, false));
     case KVM_IRQ_LINE_STATUS: return to_ret(x86::irq_line(vm, arg, true));

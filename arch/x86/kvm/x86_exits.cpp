@@ -87,6 +87,7 @@ kxx::Result<Next> handle_hlt(Vcpu& vcpu) {
 kxx::Result<Next> handle_cpuid(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
   uint32_t fn = uint32_t(s.gpr[X86_RAX]), index = uint32_t(s.gpr[X86_RCX]);
+  if (cpuid_faulting(vcpu) && cpl(s) > 0) return inject(vcpu, kGpVector, true, 0);
   if (!TRY(skip_instruction(vcpu, kCpuid, sizeof(kCpuid)))) return report_emulation_failure(vcpu);
   CpuidRegs r = emulate_cpuid(vcpu, fn, index);
   s.gpr[X86_RAX] = r.eax;
@@ -96,28 +97,15 @@ kxx::Result<Next> handle_cpuid(Vcpu& vcpu) {
   return Next::kEnter;
 }
 
-// RDMSR/WRMSR of ECX with EDX:EAX (x86_msr.cpp); #GP(0) outside CPL 0 and
-// for an MSR that does not exist or a value it does not take.
+// RDMSR/WRMSR of ECX with EDX:EAX: #GP(0) outside CPL 0; the rest is
+// guest_msr_access (x86_msr_exit.cpp).
 kxx::Result<Next> handle_msr(Vcpu& vcpu, bool write) {
-  x86_state& s = vcpu.arch().regs;
   const uint8_t* op = write ? kWrmsr : kRdmsr;
   auto f = TRY(fetch(vcpu));
   if (f.len - f.start < 2 || f.bytes[f.start] != op[0] || f.bytes[f.start + 1] != op[1])
     return report_emulation_failure(vcpu);
-  bool cpl0 = (s.cr0 & kCr0Pe) ? s.seg[X86_SS].dpl == 0 : true;
-  uint32_t index = uint32_t(s.gpr[X86_RCX]);
-  if (!cpl0) return inject(vcpu, kGpVector, true, 0);
-  if (write) {
-    uint64_t value = (s.gpr[X86_RDX] << 32) | uint32_t(s.gpr[X86_RAX]);
-    if (!set_msr(vcpu, index, value, false).ok()) return inject(vcpu, kGpVector, true, 0);
-  } else {
-    uint64_t value;
-    if (!get_msr(vcpu, index, &value, false).ok()) return inject(vcpu, kGpVector, true, 0);
-    s.gpr[X86_RAX] = uint32_t(value);
-    s.gpr[X86_RDX] = value >> 32;
-  }
-  advance_rip(s, f.start + 2);
-  return Next::kEnter;
+  if (cpl(vcpu.arch().regs) != 0) return inject(vcpu, kGpVector, true, 0);
+  return guest_msr_access(vcpu, write, f.start + 2);
 }
 
 // XSETBV (SDM "XSETBV"): #UD without CR4.OSXSAVE; #GP(0) outside CPL 0,
@@ -131,8 +119,7 @@ kxx::Result<Next> handle_xsetbv(Vcpu& vcpu) {
     return report_emulation_failure(vcpu);
   if (!(s.cr4 & kCr4Osxsave)) return inject(vcpu, kUdVector);
   uint64_t value = (s.gpr[X86_RDX] << 32) | uint32_t(s.gpr[X86_RAX]);
-  bool cpl0 = (s.cr0 & kCr0Pe) ? s.seg[X86_SS].dpl == 0 : true;
-  if (uint32_t(s.gpr[X86_RCX]) != 0 || !cpl0 ||
+  if (uint32_t(s.gpr[X86_RCX]) != 0 || cpl(s) != 0 ||
       !xcr0_valid(value, cpuid_allowed_xcr0(guest_cpuid(vcpu))))
     return inject(vcpu, kGpVector, true, 0);
   s.xcr0 = value;
@@ -174,7 +161,7 @@ kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
   unsigned dr = (modrm >> 3) & 7, gpr = (modrm & 7) | ((f.rex & 1) << 3);
   constexpr uint64_t kCr4De = 1ull << 3;
   if (f.rex & 4) return inject(vcpu, kUdVector);  // DR8-DR15 do not exist
-  if ((s.cr0 & kCr0Pe) && s.seg[X86_SS].dpl != 0) return inject(vcpu, kGpVector, true, 0);
+  if (cpl(s) != 0) return inject(vcpu, kGpVector, true, 0);
   if (dr == 4 || dr == 5) {
     if (s.cr4 & kCr4De) return inject(vcpu, kUdVector);
     dr += 2;
@@ -245,12 +232,18 @@ void step_over_soft_event(Vcpu& vcpu) {
 }
 
 Next report_emulation_failure(Vcpu& vcpu) {
-  vcpu.arch().stats.inc(arch::kVcpuStatInsnEmulationFail);
-  kvm_run* kr = vcpu.run();
-  constexpr uint32_t kEmulationSuberror = 1;  // KVM_INTERNAL_ERROR_EMULATION
-  kr->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-  kr->internal.suberror = kEmulationSuberror;
-  kr->internal.ndata = 0;
+  // The bytes at RIP, as far as they can be read: a fault here is not the
+  // guest's to take.
+  x86_state& s = vcpu.arch().regs;
+  x86_event event = s.event;
+  uint64_t cr2 = s.cr2;
+  auto f = fetch(vcpu);
+  s.event = event;
+  s.cr2 = cr2;
+  if (f.ok())
+    fill_emulation_failure(vcpu, f.value().bytes, f.value().len);
+  else
+    fill_emulation_failure(vcpu, nullptr, 0);
   return Next::kUser;
 }
 

@@ -73,21 +73,6 @@ emu::Mode mode_of(const x86_state& s) {
   return s.seg[X86_CS].db ? emu::Mode::kProt32 : emu::Mode::kProt16;
 }
 
-void fill_emulation_failure(Vcpu& vcpu, const emu::Outcome& o) {
-  vcpu.arch().stats.inc(arch::kVcpuStatInsnEmulationFail);
-  // The layout upstream uses: flags, then the instruction's size and bytes.
-  constexpr uint32_t kEmulationSuberror = 1;
-  constexpr uint64_t kFlagInstructionBytes = 1;
-  kvm_run* kr = vcpu.run();
-  kr->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-  kr->internal.suberror = kEmulationSuberror;
-  kr->internal.ndata = 3;
-  kr->internal.data[0] = kFlagInstructionBytes;
-  uint8_t bytes[16] = {o.insn_len};
-  for (unsigned i = 0; i < o.insn_len && i < 15; i++) bytes[1 + i] = o.insn[i];
-  __builtin_memcpy(&kr->internal.data[1], bytes, 16);
-}
-
 // What one emulation of the instruction at RIP led to.
 enum class Step { kEnter, kUser, kKernelRead };
 
@@ -97,7 +82,9 @@ enum class Step { kEnter, kUser, kKernelRead };
 kxx::Result<Step> emulate_step(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
   x86_state& s = st.regs;
-  if (s.rflags & (1ull << 17)) {  // virtual-8086
+  // Virtual-8086 mode is not emulated: a limit of ours, not the guest's
+  // fault, so user space hears of it whatever the CPL.
+  if (s.rflags & (1ull << 17)) {
     report_emulation_failure(vcpu);
     return Step::kUser;
   }
@@ -156,8 +143,7 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
     case emu::Outcome::kUnhandleable:
     default:
       st.mmio_cache.clear();
-      fill_emulation_failure(vcpu, o);
-      return Step::kUser;
+      return emulator_failure(vcpu, o.insn, o.insn_len) == Next::kUser ? Step::kUser : Step::kEnter;
   }
 }
 

@@ -2,7 +2,7 @@
 // The MSRs the x86 layer emulates, for RDMSR/WRMSR exits and KVM_GET/SET_MSRS,
 // and the MSR ioctls of vCPUs and /dev/kvm (api.rst, "KVM_GET_MSRS",
 // "KVM_SET_MSRS", "KVM_GET_MSR_INDEX_LIST"). Every other MSR faults, as
-// upstream does without ignore_msrs.
+// upstream does without ignore_msrs (or exits to user space, x86_msr_exit.cpp).
 #include "x86_msr.hpp"
 
 #include <glue/glue.h>
@@ -25,6 +25,8 @@ constexpr uint64_t kUcodeRevDefault = 1ull << 32;
 constexpr uint64_t kVmCrValue = (1ull << 3) | (1ull << 4);    // LOCK, SVMDIS: no SVM
 constexpr uint64_t kHwcrValid = (1ull << 18) | (1ull << 24);  // McStatusWrEn, TscFreqSel
 constexpr uint64_t kHwcrIgnored = (1ull << 3) | (1ull << 6) | (1ull << 8);
+constexpr uint64_t kPlatformInfoCpuidFault = 1ull << 31;  // CPUID faulting supported
+constexpr uint64_t kMiscFeaturesCpuidFault = 1ull << 0;   // CPUID faulting enabled
 constexpr uint64_t kEferFfxsr = 1ull << 14;
 constexpr uint64_t kEferValid = kEferSce | kEferLme | kEferLma | kEferNxe | kEferFfxsr;
 constexpr uint64_t kApicBaseEnable = 1ull << 11, kApicBaseX2apic = 1ull << 10;
@@ -36,10 +38,13 @@ constexpr uint32_t kListed[] = {
     kMiscEnable, kPat,       kMtrrFix64k, kMtrrFix16k80000, kMtrrFix16kA0000, kMtrrDefType,
     kStar,       kLstar,     kCstar,      kSfmask,          kKernelGsBase,    kTscAux,
     kHwcr};
+// Platform description and power control (KVM_CAP_MSR_PLATFORM_INFO).
+constexpr uint32_t kListedPlatform[] = {kPlatformInfo, kMiscFeaturesEnables, kPowerCtl};
 constexpr unsigned kVariableMtrrs = kMtrrPhysMask7 - kMtrrPhysBase0 + 1;
 constexpr unsigned kFixed4kMtrrs = kMtrrFix4kF8000 - kMtrrFix4kC0000 + 1;
-constexpr unsigned kListSize =
-    sizeof(kListed) / sizeof(kListed[0]) + kVariableMtrrs + kFixed4kMtrrs;
+constexpr unsigned kListSize = sizeof(kListed) / sizeof(kListed[0]) +
+                               sizeof(kListedPlatform) / sizeof(kListedPlatform[0]) +
+                               kVariableMtrrs + kFixed4kMtrrs;
 
 struct MsrList {
   uint32_t v[kListSize];
@@ -49,6 +54,7 @@ constexpr MsrList make_list() {
   MsrList l{};
   unsigned n = 0;
   for (uint32_t m : kListed) l.v[n++] = m;
+  for (uint32_t m : kListedPlatform) l.v[n++] = m;
   for (unsigned i = 0; i < kVariableMtrrs; i++) l.v[n++] = kMtrrPhysBase0 + i;
   for (unsigned i = 0; i < kFixed4kMtrrs; i++) l.v[n++] = kMtrrFix4kC0000 + i;
   return l;
@@ -158,10 +164,17 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
     case kNbCfg: return uint64_t(0);
     case kHwcr: return m.hwcr;
     case kVmCr: return kVmCrValue;
+    case kPlatformInfo:
+      // KVM_CAP_MSR_PLATFORM_INFO decides whether the guest may read it.
+      if (!host && !vcpu.vm().arch()->msr_policy.platform_info_readable.load_relaxed())
+        return kxx::Errno::kInval;
+      return m.platform_info;
+    case kMiscFeaturesEnables: return m.misc_features_enables;
+    case kPowerCtl: return m.power_ctl;
     default:
       if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
         return apic_read_msr(vcpu, index);
-      return kxx::Errno::kInval;
+      return kUnknownMsr;
   }
 }
 
@@ -216,10 +229,29 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
       if (v & ~kHwcrValid) return fault();
       m.hwcr = v;
       break;
+    case kPlatformInfo:
+      // User space describes the platform; it may not withdraw CPUID
+      // faulting while the guest has it enabled.
+      if (!host) return fault();
+      if (!(v & kPlatformInfoCpuidFault) && (m.misc_features_enables & kMiscFeaturesCpuidFault))
+        return fault();
+      m.platform_info = v;
+      break;
+    case kMiscFeaturesEnables:
+      if (v & ~kMiscFeaturesCpuidFault) return fault();
+      if ((v & kMiscFeaturesCpuidFault) && !(m.platform_info & kPlatformInfoCpuidFault))
+        return fault();
+      m.misc_features_enables = v;
+      break;
+    case kPowerCtl: m.power_ctl = v; break;  // stored only: no power management here
+    case kPlatformId:
+    case kMtrrCap:
+    case kSyscfg:
+    case kVmCr: return fault();  // read-only
     default:
       if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
         return apic_write_msr(vcpu, index, v).ok() ? kxx::OkStatus() : fault();
-      return fault();  // unknown, or read-only (PLATFORM_ID, MTRRcap, SYSCFG, VM_CR)
+      return kUnknownMsr;
   }
   return kxx::OkStatus();
 }
@@ -299,7 +331,12 @@ void msr_init(Vcpu& vcpu) {
   m = {};
   m.misc_enable = kMiscEnableDefault;
   m.ucode_rev = kUcodeRevDefault;
+  m.platform_info = kPlatformInfoCpuidFault;
   tsc_init(vcpu);
+}
+
+bool cpuid_faulting(Vcpu& vcpu) {
+  return vcpu.arch().msrs.misc_features_enables & kMiscFeaturesCpuidFault;
 }
 
 kxx::Result<long> get_msrs(Vcpu& vcpu, unsigned long uarg) {

@@ -10,7 +10,8 @@ namespace kvmpp::x86 {
 // MSR numbers (SDM vol. 4; AMD APM vol. 2, "MSR Cross-Reference").
 namespace msr {
 inline constexpr uint32_t kTsc = 0x10, kPlatformId = 0x17, kApicBase = 0x1b, kTscAdjust = 0x3b;
-inline constexpr uint32_t kUcodeRev = 0x8b, kMtrrCap = 0xfe;
+inline constexpr uint32_t kUcodeRev = 0x8b, kPlatformInfo = 0xce, kMtrrCap = 0xfe;
+inline constexpr uint32_t kMiscFeaturesEnables = 0x140, kPowerCtl = 0x1fc;
 inline constexpr uint32_t kSysenterCs = 0x174, kSysenterEsp = 0x175, kSysenterEip = 0x176;
 inline constexpr uint32_t kMiscEnable = 0x1a0, kPat = 0x277;
 inline constexpr uint32_t kMtrrPhysBase0 = 0x200, kMtrrPhysMask7 = 0x20f;
@@ -24,10 +25,13 @@ inline constexpr uint32_t kSyscfg = 0xc0010010, kHwcr = 0xc0010015, kNbCfg = 0xc
 inline constexpr uint32_t kVmCr = 0xc0010114;
 }  // namespace msr
 
-// An MSR access the guest may not make: RDMSR/WRMSR raise #GP(0),
-// KVM_GET/SET_MSRS stop there. @host: the access comes from user space
+// An MSR access the guest may not make: RDMSR/WRMSR raise #GP(0) (or exit
+// to user space, x86_msr_exit.cpp), KVM_GET/SET_MSRS stop there. The error
+// is kUnknownMsr for an MSR this layer does not emulate at all, -EINVAL for
+// an access a known MSR refuses. @host: the access comes from user space
 // (KVM_GET/SET_MSRS), which may set what the guest cannot, as upstream's
 // host-initiated accesses.
+inline constexpr kxx::Errno kUnknownMsr = kxx::Errno::kOpNotSupp;
 kxx::Status get_msr(Vcpu& vcpu, uint32_t index, uint64_t* data, bool host);
 kxx::Status set_msr(Vcpu& vcpu, uint32_t index, uint64_t data, bool host);
 
@@ -48,6 +52,10 @@ kxx::Status write_apic_base(Vcpu& vcpu, uint64_t v, bool host);
 
 // Power-on values and the initial TSC of a new vCPU.
 void msr_init(Vcpu& vcpu);
+
+// CPUID faulting (MSR_MISC_FEATURES_ENABLES bit 0): CPUID outside CPL 0
+// raises #GP(0).
+bool cpuid_faulting(Vcpu& vcpu);
 
 // ioctls: vCPU KVM_GET/SET_MSRS return the number of MSRs processed.
 kxx::Result<long> get_msrs(Vcpu& vcpu, unsigned long uarg);

@@ -90,6 +90,7 @@ static long run_loop(Vcpu& vcpu) {
   kvm_run* kr = vcpu.run();
   VcpuState& st = vcpu.arch();
   if (auto s = complete_io(vcpu); !s.ok()) return s.to_ret();
+  complete_msr(vcpu);
   // Finishing an MMIO read may itself need user space (a read-modify-write
   // writes next).
   if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)

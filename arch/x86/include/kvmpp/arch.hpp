@@ -58,6 +58,15 @@ struct PendingMmio {
   uint8_t len = 0;
 };
 
+// A guest RDMSR/WRMSR that exited to user space (KVM_CAP_X86_USER_SPACE_MSR),
+// finished by the next KVM_RUN unless user space moved RIP.
+struct PendingMsr {
+  bool active = false;
+  bool write = false;
+  uint8_t len = 0;  // of the instruction
+  uint64_t insn_linear_rip = 0;
+};
+
 // MSRs the x86 layer keeps itself (x86_msr.cpp, x86_tsc.cpp); those the
 // hardware switches live in x86_state.
 struct MsrState {
@@ -69,6 +78,9 @@ struct MsrState {
   uint64_t hwcr = 0;
   uint64_t tsc_aux = 0;
   uint64_t tsc_adjust = 0;
+  uint64_t platform_info = 0;
+  uint64_t misc_features_enables = 0;
+  uint64_t power_ctl = 0;
 };
 
 inline constexpr unsigned kNoCpu = ~0u;
@@ -127,6 +139,7 @@ struct VcpuState {
   x86_state regs{};
   PendingIo pending_io;
   PendingMmio pending_mmio;
+  PendingMsr pending_msr;
   x86::emu::MmioReadCache mmio_cache;
   x86::PageCache tdp_pages;    // table pages for the next TDP fault
   void* fpu = nullptr;         // the guest's FPU state (glue handle)

@@ -66,13 +66,7 @@ static struct vcpu *guest(struct vm **vmp, const void *start, const void *end)
 	struct vm *vm = vm_with_ram(1 << 20);
 	struct vcpu *v = vm_add_vcpu(vm, 0);
 
-	for (int vec = 0; vec < 32; vec++) {
-		uint8_t stub[] = { 0xb0, (uint8_t)vec, 0xe6, PORT_EXCEPTION, 0xf4 };
-		uint16_t ivt[2] = { (uint16_t)(STUBS + vec * 8), 0 };
-
-		memcpy(vm->mem + STUBS + vec * 8, stub, sizeof(stub));
-		memcpy(vm->mem + vec * 4, ivt, sizeof(ivt));
-	}
+	vm_report_exceptions(vm, STUBS, PORT_EXCEPTION);
 	vm_load(vm, CODE, start, end);
 	vcpu_real_mode(v, CODE);
 	*vmp = vm;

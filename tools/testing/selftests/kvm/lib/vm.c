@@ -11,6 +11,7 @@ static const char *exit_name(uint32_t r)
 		[KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
 		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN", [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
 		[KVM_EXIT_INTR] = "INTR", [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+		[KVM_EXIT_X86_RDMSR] = "X86_RDMSR", [KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
 	};
 	return r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] : "?";
 }
@@ -65,6 +66,17 @@ void vcpu_real_mode(struct vcpu *vcpu, uint16_t ip)
 	r.rflags = 2;
 	r.rsp = 0x7000;
 	ASSERT_TRUE(ioctl(vcpu->fd, KVM_SET_REGS, &r) == 0);
+}
+
+void vm_report_exceptions(struct vm *vm, uint16_t stubs, uint8_t port)
+{
+	for (int vec = 0; vec < 32; vec++) {
+		uint8_t stub[] = { 0xb0, (uint8_t)vec, 0xe6, port, 0xf4 }; /* mov al; out; hlt */
+		uint16_t ivt[2] = { (uint16_t)(stubs + vec * 8), 0 };
+
+		memcpy(vm->mem + stubs + vec * 8, stub, sizeof(stub));
+		memcpy(vm->mem + vec * 4, ivt, sizeof(ivt));
+	}
 }
 
 int vcpu_run(struct vcpu *vcpu)

@@ -24,6 +24,11 @@ struct vcpu *vm_add_vcpu(struct vm *vm, int id);
 void vm_load(struct vm *vm, uint64_t gpa, const void *start, const void *end);
 /* Real mode with CS = 0 and IP = @ip, flat 64 KiB data segments. */
 void vcpu_real_mode(struct vcpu *vcpu, uint16_t ip);
+/*
+ * Real-mode handlers for exceptions 0-31 (IVT at 0, 8-byte stubs at @stubs)
+ * that report their vector with an OUT to port @port, then HLT.
+ */
+void vm_report_exceptions(struct vm *vm, uint16_t stubs, uint8_t port);
 /* KVM_RUN: 0 or -errno. */
 int vcpu_run(struct vcpu *vcpu);
 /* KVM_RUN, which must succeed with exit @reason. */
