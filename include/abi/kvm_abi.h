@@ -486,4 +486,6 @@ KVM_ABI_ASSERT(KVM_GET_CPUID2 == 0xc008ae91, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_TSC_KHZ == 0xaea2, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_TSC_KHZ == 0xaea3, "ioctl encoding");
 
+#include "kvm_abi_x86_pv.h"
+
 #endif /* KVMPP_UAPI_KVM_ABI_H */

@@ -33,9 +33,10 @@ class Vcpu {
 
   // Requests other threads make of this vCPU, handled before its next
   // entry into the guest; kicks make a running guest exit to see them.
-  enum Request : uint32_t { kRequestTlbFlush = 1u << 0 };
+  enum Request : uint32_t { kRequestTlbFlush = 1u << 0, kRequestClockUpdate = 1u << 1 };
   void make_request(uint32_t r) { requests_.fetch_or(r); }
   bool take_request(uint32_t r) { return requests_.fetch_and(~r) & r; }
+  bool has_request(uint32_t r) const { return requests_.load() & r; }
   // Guest mode, for kicks: the run loop sets it with interrupts off before
   // it checks requests, and clears it after the exit.
   void enter_guest_mode(unsigned cpu) {

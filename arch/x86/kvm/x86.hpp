@@ -30,6 +30,7 @@ struct VmState {
   // KVM_SET_NR_MMU_PAGES: a cap on shadow-paging pages upstream. There is
   // no shadow paging here, so it limits nothing; it is kept for GET.
   unsigned long nr_mmu_pages = 0;
+  PvVmState pv;
 };
 
 }  // namespace kvmpp::arch

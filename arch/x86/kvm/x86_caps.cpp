@@ -9,6 +9,7 @@
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
 #include "x86_msr.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::arch {
 
@@ -25,6 +26,12 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXT_CPUID: return 1;
     case KVM_CAP_GET_MSR_FEATURES: return 1;
     case KVM_CAP_GET_TSC_KHZ: return 1;
+    case KVM_CAP_ADJUST_CLOCK:
+    case KVM_CAP_ENABLE_CAP:
+    case KVM_CAP_VCPU_ATTRIBUTES:
+    case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+    case KVM_CAP_DISABLE_QUIRKS2:
+    case KVM_CAP_X86_DISABLE_EXITS: return x86::pv_check_extension(cap);
     default: return 0;
   }
 }
@@ -32,6 +39,8 @@ long check_extension(const Vm*, long cap) {
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   switch (cap.cap) {
     case KVM_CAP_MAX_VCPU_ID: return vm.set_max_vcpu_ids(cap.args[0]);
+    case KVM_CAP_DISABLE_QUIRKS2:
+    case KVM_CAP_X86_DISABLE_EXITS: return x86::pv_vm_enable_cap(vm, cap);
     default: return kxx::Errno::kInval;
   }
 }
@@ -65,6 +74,8 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
+    case KVM_GET_CLOCK: return to_ret(x86::get_clock(vm, arg));
+    case KVM_SET_CLOCK: return to_ret(x86::set_clock(vm, arg));
     default: return to_ret(kUnknownVmIoctl);
   }
 }

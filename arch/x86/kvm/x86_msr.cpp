@@ -11,6 +11,7 @@
 #include <kxx/scope_guard.hpp>
 
 #include "x86_cpuid.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -35,10 +36,13 @@ constexpr uint32_t kListed[] = {
     kMiscEnable, kPat,       kMtrrFix64k, kMtrrFix16k80000, kMtrrFix16kA0000, kMtrrDefType,
     kStar,       kLstar,     kCstar,      kSfmask,          kKernelGsBase,    kTscAux,
     kHwcr};
+// The kvmclock MSRs (x86_pv_msr.cpp).
+constexpr uint32_t kPvListed[] = {MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW,
+                                  MSR_KVM_SYSTEM_TIME_NEW};
 constexpr unsigned kVariableMtrrs = kMtrrPhysMask7 - kMtrrPhysBase0 + 1;
 constexpr unsigned kFixed4kMtrrs = kMtrrFix4kF8000 - kMtrrFix4kC0000 + 1;
-constexpr unsigned kListSize =
-    sizeof(kListed) / sizeof(kListed[0]) + kVariableMtrrs + kFixed4kMtrrs;
+constexpr unsigned kListSize = sizeof(kListed) / sizeof(kListed[0]) + kVariableMtrrs +
+                               kFixed4kMtrrs + sizeof(kPvListed) / sizeof(kPvListed[0]);
 
 struct MsrList {
   uint32_t v[kListSize];
@@ -50,6 +54,7 @@ constexpr MsrList make_list() {
   for (uint32_t m : kListed) l.v[n++] = m;
   for (unsigned i = 0; i < kVariableMtrrs; i++) l.v[n++] = kMtrrPhysBase0 + i;
   for (unsigned i = 0; i < kFixed4kMtrrs; i++) l.v[n++] = kMtrrFix4kC0000 + i;
+  for (uint32_t m : kPvListed) l.v[n++] = m;
   return l;
 }
 constexpr MsrList kIndexList = make_list();
@@ -156,7 +161,7 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
     case kNbCfg: return uint64_t(0);
     case kHwcr: return m.hwcr;
     case kVmCr: return kVmCrValue;
-    default: return kxx::Errno::kInval;
+    default: return pv_msr_read(vcpu, index);
   }
 }
 
@@ -211,7 +216,8 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
       if (v & ~kHwcrValid) return fault();
       m.hwcr = v;
       break;
-    default: return fault();  // unknown, or read-only (PLATFORM_ID, MTRRcap, SYSCFG, VM_CR)
+    // Unknown, or read-only (PLATFORM_ID, MTRRcap, SYSCFG, VM_CR: not KVM MSRs).
+    default: return pv_msr_write(vcpu, index, v);
   }
   return kxx::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include <kxx/scope_guard.hpp>
 
 #include "x86.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -29,7 +30,8 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
   vcpu.arch().last_cpu = kvmg_this_cpu();
   vcpu.enter_guest_mode(vcpu.arch().last_cpu);
   run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
-  if (kvmg_signal_pending() || kvmg_need_resched()) {
+  // A pvclock update requested since the last look is written first.
+  if (kvmg_signal_pending() || kvmg_need_resched() || vcpu.has_request(Vcpu::kRequestClockUpdate)) {
     if (run.flags) vcpu.make_request(Vcpu::kRequestTlbFlush);
     vcpu.exit_guest_mode();
     kvmg_irq_enable();
@@ -91,12 +93,14 @@ static long run_loop(Vcpu& vcpu) {
   run.host_xcr0 = kvmg_x86_host_xcr0();
   run.host_pku = kvmg_x86_host_has_pku();
   run.tdp_root = vcpu.vm().arch()->tdp.root_pa();
+  if (disabled_exits(vcpu.vm()) & KVM_X86_DISABLE_EXITS_HLT) run.passthrough |= X86_PASSTHROUGH_HLT;
   for (;;) {
     if (kvmg_signal_pending()) {
       kr->exit_reason = KVM_EXIT_INTR;
       return -long(kxx::Errno::kIntr);
     }
     kvmg_cond_resched();
+    pv_prepare_entry(vcpu);
     step_over_soft_event(vcpu);
     if (auto s = enter_guest(vcpu, run); !s.ok()) return s.to_ret();
     auto next = handle_exit(vcpu, run.exit);

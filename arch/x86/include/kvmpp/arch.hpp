@@ -6,6 +6,7 @@
 #include <kvmpp/x86_state.h>
 #include <arch/x86/kvm/emulate/emulate.hpp>
 #include <arch/x86/kvm/mmu/tdp.hpp>
+#include <kvmpp/x86_pv_state.hpp>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
@@ -76,6 +77,7 @@ struct VcpuState {
   kvm_cpuid_entry2* cpuid = nullptr;
   unsigned cpuid_nent = 0;
   MsrState msrs;
+  PvVcpuState pv;
 };
 
 }  // namespace kvmpp::arch
