@@ -436,6 +436,91 @@ struct kvm_msr_list {
 #define KVM_GET_MP_STATE KVM_IOR_(0x98, struct kvm_mp_state)
 #define KVM_SET_MP_STATE KVM_IOW_(0x99, struct kvm_mp_state)
 
+/* ---- the in-kernel interrupt controllers (x86) ---- */
+#define KVM_CAP_IRQCHIP 0
+#define KVM_CAP_IRQ_INJECT_STATUS 26
+#define KVM_APIC_REG_SIZE 0x400
+/* KVM_GET/SET_LAPIC: the xAPIC register page, registers at their MMIO offsets. */
+struct kvm_lapic_state {
+	char regs[KVM_APIC_REG_SIZE];
+};
+
+#define KVM_IOAPIC_NUM_PINS 24
+/* One 8259A as KVM_GET/SET_IRQCHIP carries it. */
+struct kvm_pic_state {
+	uint8_t last_irr; /* edge detection */
+	uint8_t irr; /* interrupt request register */
+	uint8_t imr; /* interrupt mask register */
+	uint8_t isr; /* interrupt service register */
+	uint8_t priority_add; /* highest irq priority */
+	uint8_t irq_base;
+	uint8_t read_reg_select;
+	uint8_t poll;
+	uint8_t special_mask;
+	uint8_t init_state;
+	uint8_t auto_eoi;
+	uint8_t rotate_on_auto_eoi;
+	uint8_t special_fully_nested_mode;
+	uint8_t init4; /* true if 4 byte init */
+	uint8_t elcr; /* PIIX edge/trigger selection */
+	uint8_t elcr_mask;
+};
+
+struct kvm_ioapic_state {
+	uint64_t base_address;
+	uint32_t ioregsel;
+	uint32_t id;
+	uint32_t irr;
+	uint32_t pad;
+	union {
+		uint64_t bits;
+		struct {
+			uint8_t vector;
+			uint8_t delivery_mode : 3;
+			uint8_t dest_mode : 1;
+			uint8_t delivery_status : 1;
+			uint8_t polarity : 1;
+			uint8_t remote_irr : 1;
+			uint8_t trig_mode : 1;
+			uint8_t mask : 1;
+			uint8_t reserve : 7;
+			uint8_t reserved[4];
+			uint8_t dest_id;
+		} fields;
+	} redirtbl[KVM_IOAPIC_NUM_PINS];
+};
+
+#define KVM_IRQCHIP_PIC_MASTER 0
+#define KVM_IRQCHIP_PIC_SLAVE 1
+#define KVM_IRQCHIP_IOAPIC 2
+#define KVM_NR_IRQCHIPS 3
+
+struct kvm_irqchip {
+	uint32_t chip_id;
+	uint32_t pad;
+	union {
+		char dummy[512]; /* reserving space */
+		struct kvm_pic_state pic;
+		struct kvm_ioapic_state ioapic;
+	} chip;
+};
+
+/* KVM_IRQ_LINE(_STATUS): drive a GSI; _STATUS returns the delivery status. */
+struct kvm_irq_level {
+	union {
+		uint32_t irq;
+		int32_t status;
+	};
+	uint32_t level;
+};
+#define KVM_CREATE_IRQCHIP KVM_IO_(0x60)
+#define KVM_IRQ_LINE KVM_IOW_(0x61, struct kvm_irq_level)
+#define KVM_GET_IRQCHIP KVM_IOWR_(0x62, struct kvm_irqchip)
+#define KVM_SET_IRQCHIP KVM_IOR_(0x63, struct kvm_irqchip)
+#define KVM_IRQ_LINE_STATUS KVM_IOWR_(0x67, struct kvm_irq_level)
+#define KVM_GET_LAPIC KVM_IOR_(0x8e, struct kvm_lapic_state)
+#define KVM_SET_LAPIC KVM_IOW_(0x8f, struct kvm_lapic_state)
+
 /* Layout checks: these offsets are the ABI. */
 #define KVM_ABI_ASSERT(cond, msg) _Static_assert(cond, msg)
 #ifdef __cplusplus
@@ -485,6 +570,20 @@ KVM_ABI_ASSERT(KVM_SET_CPUID2 == 0x4008ae90, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_CPUID2 == 0xc008ae91, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_TSC_KHZ == 0xaea2, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_TSC_KHZ == 0xaea3, "ioctl encoding");
+KVM_ABI_ASSERT(sizeof(struct kvm_lapic_state) == 1024, "kvm_lapic_state");
+KVM_ABI_ASSERT(sizeof(struct kvm_pic_state) == 16, "kvm_pic_state");
+KVM_ABI_ASSERT(sizeof(struct kvm_ioapic_state) == 216, "kvm_ioapic_state");
+KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_ioapic_state, redirtbl) == 24, "redirtbl");
+KVM_ABI_ASSERT(sizeof(struct kvm_irqchip) == 520, "kvm_irqchip");
+KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_irqchip, chip) == 8, "kvm_irqchip.chip");
+KVM_ABI_ASSERT(sizeof(struct kvm_irq_level) == 8, "kvm_irq_level");
+KVM_ABI_ASSERT(KVM_CREATE_IRQCHIP == 0xae60, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_IRQ_LINE == 0x4008ae61, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_IRQCHIP == 0xc208ae62, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_IRQCHIP == 0x8208ae63, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_IRQ_LINE_STATUS == 0xc008ae67, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_GET_LAPIC == 0x8400ae8e, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_LAPIC == 0x4400ae8f, "ioctl encoding");
 
 #include "kvm_abi_x86_pv.h"
 

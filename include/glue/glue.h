@@ -95,6 +95,33 @@ bool kvmg_virt_enabled_this_cpu(void);
  * running a guest has left guest mode when this returns. */
 void kvmg_kick_cpu_wait(unsigned int cpu);
 
+/* ---- waiting and timers ---------------------------------------------- */
+/* Opaque storage for a kernel wait queue head. */
+struct kvmg_waitq {
+	unsigned char opaque[64] __attribute__((aligned(8)));
+};
+void kvmg_waitq_init(struct kvmg_waitq *q);
+/* Wake the waiters of @q (any context, hard interrupts included). */
+void kvmg_waitq_wake(struct kvmg_waitq *q);
+/*
+ * Sleep on @q until @done(@arg) is true or a signal is pending: returns 0 or
+ * -EINTR. @done runs with the task's state set: it must not sleep.
+ */
+int kvmg_waitq_wait(struct kvmg_waitq *q, bool (*done)(void *arg), void *arg);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t kvmg_monotonic_ns(void);
+/*
+ * A one-shot high-resolution timer on CLOCK_MONOTONIC whose @fn(@arg) runs in
+ * hard interrupt context. create (may sleep) returns a handle or NULL; start
+ * (re)arms it for the absolute time @expires_ns; cancel disarms it and waits
+ * for a running @fn (never from @fn itself); destroy cancels and frees.
+ */
+void *kvmg_timer_create(void (*fn)(void *arg), void *arg);
+void kvmg_timer_start(void *timer, uint64_t expires_ns);
+void kvmg_timer_cancel(void *timer);
+void kvmg_timer_destroy(void *timer);
+
 /* ---- the VMM's memory --------------------------------------------------- */
 /*
  * Get the page backing user address @hva in the calling process, faulting it

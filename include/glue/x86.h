@@ -78,6 +78,10 @@ int kvmg_fpu_set_uabi(void *fpu, const void *buf, uint64_t xcr0, uint32_t *pkru)
  */
 void kvmg_x86_ibpb_on_switch(void);
 
+/* Make @cpu leave guest mode soon, without waiting (any context, hard
+ * interrupts included; nothing happens when @cpu is the calling CPU). */
+void kvmg_x86_kick_cpu_async(unsigned int cpu);
+
 /* Run the host's machine-check handler (an #MC intercepted in a guest). */
 void kvmg_x86_machine_check(void);
 

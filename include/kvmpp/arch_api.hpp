@@ -31,6 +31,9 @@ void vm_destroy(VmState* state);
 // vCPU set-up and tear-down (the architectural reset state, the FPU).
 kxx::Status vcpu_init(Vcpu& vcpu);
 void vcpu_destroy(Vcpu& vcpu);
+// Make a vCPU that is in guest mode exit soon, without waiting (any
+// context): it then sees the requests posted to it.
+void kick_async(Vcpu& vcpu);
 // KVM_RUN: returns 0 with kvm_run filled in, or -errno (-EINTR for a signal).
 long vcpu_run(Vcpu& vcpu);
 

@@ -3,9 +3,9 @@
 // closing all fds and checking that nothing allocated through the glue leaked.
 #pragma once
 
+#include <abi/kvm_abi.h>
 #include <gtest/gtest.h>
 #include <kvmpp/backend.hpp>
-#include <abi/kvm_abi.h>
 
 #include "fake_glue.h"
 

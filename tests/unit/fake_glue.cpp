@@ -17,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <set>
 #include <shared_mutex>
 #include <utility>
 #include <vector>
@@ -230,6 +231,40 @@ void kvmg_irq_disable(void) {}
 void kvmg_irq_enable(void) {}
 void kvmg_kick_cpu_wait(unsigned int) {}
 bool kvmg_virt_enabled_this_cpu(void) { return true; }
+void kvmg_x86_kick_cpu_async(unsigned int) {}
+
+// Wait queues never block: a waiter whose condition is false sees a signal.
+void kvmg_waitq_init(struct kvmg_waitq*) {}
+void kvmg_waitq_wake(struct kvmg_waitq*) {}
+int kvmg_waitq_wait(struct kvmg_waitq*, bool (*done)(void*), void* arg) {
+  return done(arg) ? 0 : -EINTR;
+}
+
+// Time stands still until a test moves it; timers fire when a test says.
+namespace {
+uint64_t g_now_ns = 1000000000;
+struct FakeTimer {
+  void (*fn)(void*);
+  void* arg;
+  uint64_t expires;  // 0: not armed
+};
+std::set<FakeTimer*> g_timers;
+}  // namespace
+uint64_t kvmg_monotonic_ns(void) { return g_now_ns; }
+void* kvmg_timer_create(void (*fn)(void*), void* arg) {
+  auto* t = static_cast<FakeTimer*>(kvmg_alloc(sizeof(FakeTimer), KVMG_ALLOC_ZERO));
+  if (!t) return nullptr;
+  *t = {fn, arg, 0};
+  g_timers.insert(t);
+  return t;
+}
+void kvmg_timer_start(void* t, uint64_t expires) { static_cast<FakeTimer*>(t)->expires = expires; }
+void kvmg_timer_cancel(void* t) { static_cast<FakeTimer*>(t)->expires = 0; }
+void kvmg_timer_destroy(void* t) {
+  if (!t) return;
+  g_timers.erase(static_cast<FakeTimer*>(t));
+  kvmg_free(t);
+}
 
 // The VMM's memory is this process's memory: "physical" = virtual address.
 int kvmg_get_user_page(uint64_t hva, bool, uint64_t* pa, void** page) {
@@ -360,4 +395,17 @@ void reset() {
   g_pid = 0;
   g_yields.clear();
 }
+}  // namespace fake
+
+namespace fake {
+void advance_time(uint64_t ns) {
+  g_now_ns += ns;
+  for (FakeTimer* t : std::set<FakeTimer*>(g_timers)) {
+    if (t->expires && t->expires <= g_now_ns) {
+      t->expires = 0;
+      t->fn(t->arg);
+    }
+  }
+}
+uint64_t now_ns() { return g_now_ns; }
 }  // namespace fake

@@ -47,6 +47,9 @@ void set_host_clock(uint64_t base_ns, uint64_t real_ns, bool tsc_exact);
 void set_vendor_svm(bool svm);
 void set_current_pid(int pid);
 std::vector<int>& yields();
+// The monotonic clock: move it forward, firing the timers that expire.
+void advance_time(uint64_t ns);
+uint64_t now_ns();
 // Reset everything above (not the allocation count).
 void reset();
 

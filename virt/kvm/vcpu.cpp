@@ -10,6 +10,7 @@ namespace kvmpp {
 kxx::Result<kxx::UniquePtr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
   kxx::UniquePtr<Vcpu> vcpu(new (kxx::Alloc::kSleep) Vcpu(vm, id));
   if (!vcpu) return kxx::Errno::kNoMem;
+  kvmg_waitq_init(&vcpu->waitq_);
   for (void*& page : vcpu->pages_) {
     page = kvmg_page_alloc();
     if (!page) return kxx::Errno::kNoMem;
@@ -31,6 +32,22 @@ void Vcpu::kick() {
   // Pairs with enter_guest_mode(): either the vCPU sees the request before
   // it enters, or we see it in guest mode and interrupt it.
   if (in_guest_.load_seq_cst()) kvmg_kick_cpu_wait(cpu_);
+}
+
+kxx::Status Vcpu::wait_for_request(uint32_t mask) {
+  wait_mask_ = mask;
+  auto done = [](void* arg) {
+    auto* v = static_cast<Vcpu*>(arg);
+    return v->has_request(v->wait_mask_);
+  };
+  if (kvmg_waitq_wait(&waitq_, done, this) != 0) return kxx::Errno::kIntr;
+  return kxx::OkStatus();
+}
+
+void Vcpu::post_request(uint32_t r) {
+  make_request(r);
+  kvmg_waitq_wake(&waitq_);
+  arch::kick_async(*this);
 }
 
 void* Vcpu::mmap_page(unsigned long pgoff) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <abi/kvm_abi.h>
+#include <glue/glue.h>
 #include <kvmpp/arch.hpp>
 #include <kvmpp/mutex.hpp>
 #include <kxx/atomic.hpp>
@@ -33,10 +34,27 @@ class Vcpu {
 
   // Requests other threads make of this vCPU, handled before its next
   // entry into the guest; kicks make a running guest exit to see them.
-  enum Request : uint32_t { kRequestTlbFlush = 1u << 0, kRequestClockUpdate = 1u << 1 };
+  enum Request : uint32_t {
+    kRequestTlbFlush = 1u << 0,
+    // Interrupt state changed (an interrupt or INIT/SIPI arrived): look at
+    // it again before entering. The arch layer interprets it.
+    kRequestEvent = 1u << 1,
+    // The vCPU's timer expired (set from hard interrupt context).
+    kRequestTimer = 1u << 2,
+    // x86: kvmclock changed; rewrite the guest's pvclock structure.
+    kRequestClockUpdate = 1u << 3,
+  };
+  // Requests that stop an entry into the guest until they are handled.
+  static constexpr uint32_t kEntryBlockingRequests = kRequestEvent | kRequestTimer;
   void make_request(uint32_t r) { requests_.fetch_or(r); }
   bool take_request(uint32_t r) { return requests_.fetch_and(~r) & r; }
   bool has_request(uint32_t r) const { return requests_.load() & r; }
+  // Post @r from any context (hard interrupts included) and make the vCPU
+  // notice it: wake it if it is blocked, interrupt it if it is in the guest.
+  void post_request(uint32_t r);
+  // Block until one of @mask is requested or a signal is pending (the
+  // caller checks which). Returns -EINTR on a signal.
+  kxx::Status wait_for_request(uint32_t mask);
   // Guest mode, for kicks: the run loop sets it with interrupts off before
   // it checks requests, and clears it after the exit.
   void enter_guest_mode(unsigned cpu) {
@@ -47,6 +65,12 @@ class Vcpu {
   // Make a pending request seen: if the vCPU is in the guest, interrupt it
   // and wait until it has left guest mode.
   void kick();
+  // Whether the vCPU is in guest mode, and on which CPU.
+  bool in_guest_on(unsigned* cpu) const {
+    if (!in_guest_.load_seq_cst()) return false;
+    *cpu = cpu_;
+    return true;
+  }
 
  private:
   Vcpu(Vm& vm, unsigned id) : vm_(vm), id_(id) {}
@@ -54,6 +78,8 @@ class Vcpu {
   Vm& vm_;
   const unsigned id_;
   Mutex mutex_;
+  kvmg_waitq waitq_;
+  uint32_t wait_mask_ = 0;  // what wait_for_request() waits for
   void* pages_[arch::kVcpuMmapPages] = {};
   void* backend_vcpu_ = nullptr;
   arch::VcpuState arch_;

@@ -36,6 +36,14 @@ class Vm : public kxx::RefCounted<Vm> {
   // first vCPU exists (x86 semantics, shared by the generic core).
   kxx::Status set_max_vcpu_ids(uint64_t n);
   unsigned max_vcpu_ids() const;
+  // Run @fn under the configuration lock, which vCPU creation also takes;
+  // @fn learns whether any vCPU was created (KVM_CREATE_IRQCHIP and other
+  // set-up that must precede vCPUs).
+  template <typename F>
+  kxx::Status configure(F fn) {
+    MutexLock guard(lock_);
+    return fn(created_vcpus_ != 0);
+  }
 
   // KVM_SET_USER_MEMORY_REGION(2).
   kxx::Status set_memory_region(const kvm_userspace_memory_region2& req);

@@ -19,6 +19,8 @@ void vm_destroy(VmState* s) { delete s; }
 kxx::Status vcpu_init(Vcpu&) { return kxx::OkStatus(); }
 void vcpu_destroy(Vcpu&) {}
 long vcpu_run(Vcpu&) { return to_ret(kxx::Errno::kOpNotSupp); }
+// No vCPU ever enters a guest here: there is nothing to kick.
+void kick_async(Vcpu&) {}
 long check_extension(const Vm*, long) { return 0; }
 kxx::Status vm_enable_cap(Vm&, const kvm_enable_cap&) { return kxx::Errno::kInval; }
 void memslot_changed(Vm&, const MemslotChange&, ZappedTables*) {}

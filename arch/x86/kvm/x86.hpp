@@ -10,6 +10,10 @@
 
 #include "mmu/tdp.hpp"
 
+namespace kvmpp::x86 {
+struct Irqchip;
+}  // namespace kvmpp::x86
+
 namespace kvmpp::arch {
 
 // The VM's TSC reference (x86_tsc.cpp): the last TSC write that vCPUs
@@ -31,6 +35,9 @@ struct VmState {
   // no shadow paging here, so it limits nothing; it is kept for GET.
   unsigned long nr_mmu_pages = 0;
   PvVmState pv;
+  // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
+  // exists (read with acquire: x86::irqchip()).
+  x86::Irqchip* irqchip = nullptr;
 };
 
 }  // namespace kvmpp::arch

@@ -8,6 +8,7 @@
 
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
 #include "x86_pv.hpp"
 
@@ -26,6 +27,8 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXT_CPUID: return 1;
     case KVM_CAP_GET_MSR_FEATURES: return 1;
     case KVM_CAP_GET_TSC_KHZ: return 1;
+    case KVM_CAP_IRQCHIP: return 1;
+    case KVM_CAP_IRQ_INJECT_STATUS: return 1;
     case KVM_CAP_ADJUST_CLOCK:
     case KVM_CAP_ENABLE_CAP:
     case KVM_CAP_VCPU_ATTRIBUTES:
@@ -74,6 +77,11 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
+    case KVM_CREATE_IRQCHIP: return x86::create_irqchip(vm);
+    case KVM_IRQ_LINE: return to_ret(x86::irq_line(vm, arg, false));
+    case KVM_IRQ_LINE_STATUS: return to_ret(x86::irq_line(vm, arg, true));
+    case KVM_GET_IRQCHIP: return to_ret(x86::get_irqchip(vm, arg));
+    case KVM_SET_IRQCHIP: return to_ret(x86::set_irqchip(vm, arg));
     case KVM_GET_CLOCK: return to_ret(x86::get_clock(vm, arg));
     case KVM_SET_CLOCK: return to_ret(x86::set_clock(vm, arg));
     default: return to_ret(kUnknownVmIoctl);

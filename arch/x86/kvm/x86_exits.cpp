@@ -4,8 +4,8 @@
 #include <glue/glue.h>
 #include <glue/x86.h>
 
-#include "x86.hpp"
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
 #include "x86_pv.hpp"
 
@@ -72,7 +72,12 @@ constexpr uint8_t kXsetbv[] = {0x0f, 0x01, 0xd1};
 
 kxx::Result<Next> handle_hlt(Vcpu& vcpu) {
   if (!TRY(skip_instruction(vcpu, kHlt, sizeof(kHlt)))) return report_emulation_failure(vcpu);
-  // Without an in-kernel interrupt controller, user space owns halting.
+  // With an in-kernel local APIC the vCPU sleeps until an interrupt (the
+  // run loop); without one, user space owns halting.
+  if (vcpu_apic(vcpu)) {
+    vcpu.arch().mp_state = KVM_MP_STATE_HALTED;
+    return Next::kEnter;
+  }
   vcpu.run()->exit_reason = KVM_EXIT_HLT;
   return Next::kUser;
 }

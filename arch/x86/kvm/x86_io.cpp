@@ -5,7 +5,7 @@
 // after an exit, RIP still points at the I/O instruction.
 #include <glue/glue.h>
 
-#include "x86.hpp"
+#include "x86_irqchip.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -86,6 +86,14 @@ kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit) {
   const x86_io_exit& io = exit.io;
   if (io.string) return string_io(vcpu, exit);
   x86_state& s = vcpu.arch().regs;
+  // The in-kernel PIC's ports (byte accesses) complete here.
+  uint8_t byte = uint8_t(s.gpr[X86_RAX]);
+  if (io.size == 1 && kernel_pio(vcpu, io.port, io.in, 1, &byte)) {
+    if (io.in) s.gpr[X86_RAX] = (s.gpr[X86_RAX] & ~0xffull) | byte;
+    s.rip = exit.next_rip;
+    s.interrupt_shadow = 0;
+    return Next::kEnter;
+  }
   PendingIo& p = vcpu.arch().pending_io;
   p = {true, bool(io.in), false, false, io.size, 0, 1, exit.next_rip, 0, linear_rip(s)};
   if (!io.in) {

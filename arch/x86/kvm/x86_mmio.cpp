@@ -7,7 +7,7 @@
 #include <glue/glue.h>
 
 #include "emulate/emulate.hpp"
-#include "x86.hpp"
+#include "x86_irqchip.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -87,11 +87,19 @@ void fill_emulation_failure(Vcpu& vcpu, const emu::Outcome& o) {
   __builtin_memcpy(&kr->internal.data[1], bytes, 16);
 }
 
-// Emulate the instruction at RIP once and act on the outcome.
-kxx::Result<Next> emulate_once(Vcpu& vcpu) {
+// What one emulation of the instruction at RIP led to.
+enum class Step { kEnter, kUser, kKernelRead };
+
+// Emulate the instruction at RIP once and act on the outcome. A read an
+// in-kernel device answers goes into the MMIO cache (kKernelRead: emulate
+// again); a write it takes completes the instruction.
+kxx::Result<Step> emulate_step(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
   x86_state& s = st.regs;
-  if (s.rflags & (1ull << 17)) return report_emulation_failure(vcpu);  // virtual-8086
+  if (s.rflags & (1ull << 17)) {  // virtual-8086
+    report_emulation_failure(vcpu);
+    return Step::kUser;
+  }
   emu::Regs regs;
   for (unsigned i = 0; i < X86_NR_GPRS; i++) regs.gpr[i] = s.gpr[i];
   regs.rip = s.rip;
@@ -110,35 +118,52 @@ kxx::Result<Next> emulate_once(Vcpu& vcpu) {
   };
   kvm_run* kr = vcpu.run();
   switch (o.kind) {
-    case emu::Outcome::kDone: commit(); return Next::kEnter;
+    case emu::Outcome::kDone: commit(); return Step::kEnter;
     case emu::Outcome::kMmioRead:
+      if (uint8_t data[8] = {};
+          o.len <= sizeof(data) && kernel_mmio_read(vcpu, o.gpa, o.len, data)) {
+        TRY_STATUS(st.mmio_cache.add(o.gpa, data, o.len));
+        return Step::kKernelRead;
+      }
       st.pending_mmio = {true, linear_rip(s), o.gpa, uint8_t(o.len)};
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
       kr->mmio.len = o.len;
       kr->mmio.is_write = 0;
       __builtin_memset(kr->mmio.data, 0, sizeof(kr->mmio.data));
-      return Next::kUser;
+      return Step::kUser;
     case emu::Outcome::kMmioWrite:
       commit();
+      if (kernel_mmio_write(vcpu, o.gpa, o.len, o.data)) return Step::kEnter;
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
       kr->mmio.len = o.len;
       kr->mmio.is_write = 1;
       __builtin_memset(kr->mmio.data, 0, sizeof(kr->mmio.data));
       __builtin_memcpy(kr->mmio.data, o.data, o.len);
-      return Next::kUser;
+      return Step::kUser;
     case emu::Outcome::kFault:
       st.mmio_cache.clear();
       if (o.fault.vector == kPfVector) s.cr2 = o.fault.address;
       queue_exception(s, o.fault.vector, o.fault.has_error_code, o.fault.error_code);
-      return Next::kEnter;
+      return Step::kEnter;
     case emu::Outcome::kUnhandleable:
     default:
       st.mmio_cache.clear();
       fill_emulation_failure(vcpu, o);
-      return Next::kUser;
+      return Step::kUser;
   }
+}
+
+// Emulate until the instruction completes or needs user space.
+kxx::Result<Next> emulate_once(Vcpu& vcpu) {
+  // An instruction reads at most two MMIO operands; allow some slack.
+  for (unsigned attempt = 0; attempt < 4; attempt++) {
+    auto step = TRY(emulate_step(vcpu));
+    if (step == Step::kEnter) return Next::kEnter;
+    if (step == Step::kUser) return Next::kUser;
+  }
+  return report_emulation_failure(vcpu);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <kxx/scope_guard.hpp>
 
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
@@ -116,6 +117,7 @@ kxx::Status set_apic_base(Vcpu& vcpu, uint64_t v, bool host) {
   uint64_t mode = kApicBaseX2apic | kApicBaseEnable;
   if (!host && (old & mode) == mode && (v & mode) == kApicBaseEnable) return fault();
   if (!host && !(old & kApicBaseEnable) && (v & mode) == mode) return fault();
+  if (!apic_set_base(vcpu, v, host).ok()) return fault();
   vcpu.arch().apic_base = v;
   return kxx::OkStatus();
 }
@@ -161,7 +163,10 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
     case kNbCfg: return uint64_t(0);
     case kHwcr: return m.hwcr;
     case kVmCr: return kVmCrValue;
-    default: return pv_msr_read(vcpu, index);
+    default:
+      if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
+        return apic_read_msr(vcpu, index);
+      return pv_msr_read(vcpu, index);
   }
 }
 
@@ -216,8 +221,11 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
       if (v & ~kHwcrValid) return fault();
       m.hwcr = v;
       break;
-    // Unknown, or read-only (PLATFORM_ID, MTRRcap, SYSCFG, VM_CR: not KVM MSRs).
-    default: return pv_msr_write(vcpu, index, v);
+    default:
+      if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
+        return apic_write_msr(vcpu, index, v).ok() ? kxx::OkStatus() : fault();
+      // Unknown, or read-only (PLATFORM_ID, MTRRcap, SYSCFG, VM_CR): not KVM MSRs.
+      return pv_msr_write(vcpu, index, v);
   }
   return kxx::OkStatus();
 }

@@ -6,7 +6,7 @@
 #include <kvmpp/uaccess.hpp>
 #include <kxx/scope_guard.hpp>
 
-#include "x86.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
@@ -14,7 +14,7 @@ namespace {
 
 // One entry into the guest. Interrupts are off from the last check of
 // requests and signals until the exit, so a kick cannot be missed.
-kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
+kxx::Status enter_guest(Vcpu& vcpu, x86_run& run, bool irq_window) {
   kvmg_preempt_disable();
   kvmg_irq_disable();
   // With interrupts off: a softirq's kernel_fpu_begin() can no longer take
@@ -30,9 +30,12 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run) {
   vcpu.arch().last_cpu = kvmg_this_cpu();
   vcpu.enter_guest_mode(vcpu.arch().last_cpu);
   run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
-  // A pvclock update requested since the last look is written first.
-  if (kvmg_signal_pending() || kvmg_need_resched() || vcpu.has_request(Vcpu::kRequestClockUpdate)) {
-    if (run.flags) vcpu.make_request(Vcpu::kRequestTlbFlush);
+  if (irq_window) run.flags |= X86_RUN_IRQ_WINDOW;
+  // An interrupt or timer request that came after prepare_interrupts()
+  // looked, or a pvclock update: go round again rather than enter without it.
+  if (kvmg_signal_pending() || kvmg_need_resched() ||
+      vcpu.has_request(Vcpu::kEntryBlockingRequests | Vcpu::kRequestClockUpdate)) {
+    if (run.flags & X86_RUN_FLUSH_TLB) vcpu.make_request(Vcpu::kRequestTlbFlush);
     vcpu.exit_guest_mode();
     kvmg_irq_enable();
     kvmg_preempt_enable();
@@ -53,7 +56,8 @@ kxx::Result<Next> handle_exit(Vcpu& vcpu, const x86_exit& exit) {
   kvm_run* kr = vcpu.run();
   switch (exit.kind) {
     case X86_EXIT_NONE:
-    case X86_EXIT_INTR: return Next::kEnter;
+    case X86_EXIT_INTR:
+    case X86_EXIT_IRQ_WINDOW: return Next::kEnter;
     case X86_EXIT_IO: return handle_io(vcpu, exit);
     case X86_EXIT_TDP_FAULT: return handle_tdp_fault(vcpu, exit);
     case X86_EXIT_SHUTDOWN: kr->exit_reason = KVM_EXIT_SHUTDOWN; return Next::kUser;
@@ -71,6 +75,11 @@ kxx::Result<Next> handle_exit(Vcpu& vcpu, const x86_exit& exit) {
 }  // namespace kvmpp::x86
 
 namespace kvmpp::arch {
+
+void kick_async(Vcpu& vcpu) {
+  unsigned cpu;
+  if (vcpu.in_guest_on(&cpu)) kvmg_x86_kick_cpu_async(cpu);
+}
 
 static long run_loop(Vcpu& vcpu) {
   using namespace x86;
@@ -100,9 +109,18 @@ static long run_loop(Vcpu& vcpu) {
       return -long(kxx::Errno::kIntr);
     }
     kvmg_cond_resched();
+    // A halted vCPU, or one waiting for INIT/SIPI, sleeps here.
+    if (st.mp_state != KVM_MP_STATE_RUNNABLE) {
+      if (auto s = wait_until_runnable(vcpu); !s.ok()) {
+        kr->exit_reason = KVM_EXIT_INTR;
+        return s.to_ret();
+      }
+    }
     pv_prepare_entry(vcpu);
     step_over_soft_event(vcpu);
-    if (auto s = enter_guest(vcpu, run); !s.ok()) return s.to_ret();
+    bool irq_window = prepare_interrupts(vcpu);
+    if (auto s = enter_guest(vcpu, run, irq_window); !s.ok()) return s.to_ret();
+    apic_cr8_to_tpr(vcpu);
     auto next = handle_exit(vcpu, run.exit);
     if (!next.ok()) return next.error().to_ret();
     if (next.value() == Next::kUser) return 0;
@@ -110,9 +128,10 @@ static long run_loop(Vcpu& vcpu) {
 }
 
 // kvm_run's register fields around KVM_RUN (api.rst, "kvm_run"): CR8 comes
-// in from user space (there is no in-kernel local APIC to own it), and CR8,
-// the APIC base and the interrupt flag go out after every return.
+// in from user space unless an in-kernel local APIC owns it, and CR8, the
+// APIC base and the interrupt flag go out after every return.
 static long apply_run_inputs(Vcpu& vcpu) {
+  if (x86::vcpu_apic(vcpu)) return 0;
   uint64_t cr8 = vcpu.run()->cr8;
   if (cr8 > 15) return to_ret(kxx::Errno::kInval);
   vcpu.arch().regs.cr8 = cr8;
@@ -126,7 +145,9 @@ static void fill_run_outputs(Vcpu& vcpu) {
   kr->if_flag = (s.rflags & kRflagsIf) != 0;
   kr->cr8 = s.cr8;
   kr->apic_base = vcpu.arch().apic_base;
-  kr->ready_for_interrupt_injection = kr->if_flag && !s.interrupt_shadow && !s.event.valid;
+  // With the PIC in the kernel, user space never injects (upstream reports 1).
+  kr->ready_for_interrupt_injection =
+      x86::vcpu_apic(vcpu) || (kr->if_flag && !s.interrupt_shadow && !s.event.valid);
   kr->flags = 0;
 }
 

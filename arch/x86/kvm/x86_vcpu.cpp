@@ -4,6 +4,7 @@
 
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
 
 namespace kvmpp::arch {
@@ -13,10 +14,11 @@ kxx::Status vcpu_init(Vcpu& vcpu) {
   if (!vcpu.arch().fpu) return kxx::Errno::kNoMem;
   x86::reset_state(vcpu);
   x86::msr_init(vcpu);
-  return kxx::OkStatus();
+  return x86::apic_init(vcpu);
 }
 
 void vcpu_destroy(Vcpu& vcpu) {
+  x86::apic_destroy(vcpu);
   kvmg_fpu_free(vcpu.arch().fpu);
   x86::free_cpuid(vcpu);
 }

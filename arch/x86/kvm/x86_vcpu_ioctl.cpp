@@ -7,6 +7,7 @@
 
 #include "x86.hpp"
 #include "x86_cpuid.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
 #include "x86_pv.hpp"
 
@@ -19,6 +20,7 @@ kxx::Status get_mp_state(Vcpu& vcpu, unsigned long uarg) {
 
 kxx::Status set_mp_state(Vcpu& vcpu, unsigned long uarg) {
   auto st = TRY(copy_from_user<kvm_mp_state>(uarg));
+  if (x86::vcpu_apic(vcpu)) return x86::set_mp_state_apic(vcpu, st.mp_state);
   // Without an in-kernel local APIC there is no INIT/SIPI/halt state to be
   // in: a vCPU is always runnable (as upstream).
   if (st.mp_state != KVM_MP_STATE_RUNNABLE) return kxx::Errno::kInval;
@@ -54,6 +56,8 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_GET_MSRS: return to_ret(x86::get_msrs(vcpu, arg));
     case KVM_SET_MSRS: return to_ret(x86::set_msrs(vcpu, arg));
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
+    case KVM_GET_LAPIC: return to_ret(x86::get_lapic(vcpu, arg));
+    case KVM_SET_LAPIC: return to_ret(x86::set_lapic(vcpu, arg));
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_tsc_khz(arg));
     case KVM_ENABLE_CAP: return to_ret(x86::vcpu_enable_cap(vcpu, arg));
     case KVM_HAS_DEVICE_ATTR:

@@ -4,7 +4,7 @@
 #include <glue/x86.h>
 #include <kxx/new.hpp>
 
-#include "x86.hpp"
+#include "x86_irqchip.hpp"
 #include "x86_pv.hpp"
 
 namespace kvmpp::arch {
@@ -20,7 +20,10 @@ kxx::Result<VmState*> vm_init(Vm&) {
   return s;
 }
 
-void vm_destroy(VmState* s) { delete s; }
+void vm_destroy(VmState* s) {
+  x86::destroy_irqchip(*s);
+  delete s;
+}
 
 bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables) {
   if (!tables) return vm.arch()->tdp.zap(start, end);

@@ -10,6 +10,10 @@
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
+namespace kvmpp::x86 {
+struct VcpuApic;
+}  // namespace kvmpp::x86
+
 namespace kvmpp::arch {
 
 // Limits, with upstream x86 KVM's values: 4096 vCPUs, ids up to 4x that.
@@ -78,6 +82,8 @@ struct VcpuState {
   unsigned cpuid_nent = 0;
   MsrState msrs;
   PvVcpuState pv;
+  // The in-kernel local APIC (x86_irqchip.hpp); null without an irqchip.
+  x86::VcpuApic* apic = nullptr;
 };
 
 }  // namespace kvmpp::arch

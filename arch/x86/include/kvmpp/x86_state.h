@@ -94,6 +94,7 @@ enum x86_exit_kind {
 	X86_EXIT_MACHINE_CHECK, /* a host #MC arrived while the guest ran */
 	X86_EXIT_CACHE_FLUSH, /* INVD or WBINVD (info[0]: second opcode byte) */
 	X86_EXIT_DR_ACCESS,   /* MOV to/from a debug register (info[0]: 1 = write) */
+	X86_EXIT_IRQ_WINDOW,  /* the guest can take an interrupt now */
 	X86_EXIT_UNKNOWN,     /* nothing the layer handles */
 	X86_EXIT_HYPERCALL,   /* the vendor's hypercall instruction (VMMCALL, VMCALL) */
 	X86_EXIT_UD_FAULT,    /* the guest raised #UD (intercepted): emulate or reflect */
@@ -128,6 +129,9 @@ struct x86_exit {
 /* Backend flags for one run. */
 enum x86_run_flags {
 	X86_RUN_FLUSH_TLB = 1, /* the TDP tables changed: flush this vCPU's TLB */
+	/* An interrupt waits: exit (X86_EXIT_IRQ_WINDOW) as soon as the guest
+	 * can take one (RFLAGS.IF set, no interrupt shadow). */
+	X86_RUN_IRQ_WINDOW = 2,
 };
 
 /* Instructions the guest executes without an exit (KVM_CAP_X86_DISABLE_EXITS). */

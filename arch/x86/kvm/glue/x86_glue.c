@@ -13,6 +13,8 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <linux/hw_breakpoint.h>
+#include <linux/smp.h>
+#include <trace/events/ipi.h>
 #include <linux/thread_info.h>
 
 #include <glue/glue.h>
@@ -219,6 +221,15 @@ void kvmg_x86_ibpb_on_switch(void)
 		indirect_branch_prediction_barrier();
 }
 EXPORT_SYMBOL_GPL(kvmg_x86_ibpb_on_switch);
+
+void kvmg_x86_kick_cpu_async(unsigned int cpu)
+{
+	/* Any interrupt makes a CPU leave guest mode; the reschedule IPI is
+	 * the one that may be sent from any context. */
+	if (cpu != raw_smp_processor_id())
+		smp_send_reschedule(cpu);
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_kick_cpu_async);
 
 void kvmg_x86_machine_check(void)
 {

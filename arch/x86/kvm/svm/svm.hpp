@@ -57,6 +57,8 @@ void* vcpu_create(unsigned int id);
 // The control area every VMCB starts with (intercepts, maps, nested paging).
 void init_control(Vmcb& vmcb);
 void vcpu_free(void* v);
+// Open or close the interrupt window (X86_RUN_IRQ_WINDOW) for the next entry.
+void set_irq_window(Vmcb& vmcb, bool open);
 // Copy the architectural state into the VMCB, and back after an exit.
 void load_state(Vmcb& vmcb, const x86_state& s);
 void store_state(const Vmcb& vmcb, x86_state& s);

@@ -89,6 +89,7 @@ int vcpu_run(void* p, void* arg) {
     pc->last_vmcb = v.vmcb;
   }
   load_state(vmcb, s);
+  set_irq_window(vmcb, run.flags & X86_RUN_IRQ_WINDOW);
   vmcb.control.nested_cr3 = run.tdp_root;
   // HLT runs in the guest when user space disabled its exit.
   if (run.passthrough & X86_PASSTHROUGH_HLT)

@@ -155,6 +155,23 @@ void load_state(Vmcb& vmcb, const x86_state& s) {
   vmcb.control.int_ctl = (vmcb.control.int_ctl & ~uint64_t(0xf)) | (s.cr8 & 0xf);
 }
 
+void set_irq_window(Vmcb& vmcb, bool open) {
+  // A virtual interrupt of the highest priority that ignores V_TPR: the
+  // CPU takes it, and the VINTR intercept exits, as soon as RFLAGS.IF is
+  // set outside an interrupt shadow (APM "Virtual Interrupt Intercept").
+  constexpr uint64_t kVIrq = uint64_t(1) << 8, kVIntrPrio = uint64_t(0xf) << 16;
+  constexpr uint64_t kVIgnTpr = uint64_t(1) << 20;
+  constexpr uint64_t kWindow = kVIrq | kVIntrPrio | kVIgnTpr;
+  VmcbControl& c = vmcb.control;
+  if (open) {
+    c.int_ctl |= kWindow;
+    c.intercept_misc1 |= misc1::kVintr;
+  } else {
+    c.int_ctl &= ~kWindow;
+    c.intercept_misc1 &= ~misc1::kVintr;
+  }
+}
+
 void store_state(const Vmcb& vmcb, x86_state& s) {
   const VmcbSave& v = vmcb.save;
   store_segment(v.es, s.seg[X86_ES]);
