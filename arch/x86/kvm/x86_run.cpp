@@ -90,10 +90,10 @@ static long run_loop(Vcpu& vcpu) {
   // writes next).
   if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)
     return next.ok() ? 0 : next.error().to_ret();
-  if (kr->immediate_exit) {
-    kr->exit_reason = KVM_EXIT_INTR;
-    return -long(kxx::Errno::kIntr);
-  }
+  // exit_reason is left as it was, as upstream: user space completes an
+  // I/O exit this way and still looks at that exit afterwards (the upstream
+  // selftests' ucalls do).
+  if (kr->immediate_exit) return -long(kxx::Errno::kIntr);
 
   kvmg_fpu_load_guest(st.fpu);
   auto put_fpu = kxx::defer([&] { kvmg_fpu_put_guest(st.fpu); });
