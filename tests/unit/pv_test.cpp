@@ -5,6 +5,7 @@
 // attributes.
 #include <arch/x86/kvm/x86_msr.hpp>
 #include <arch/x86/kvm/x86_pv.hpp>
+#include <kxx/scope_guard.hpp>
 #include <virt/kvm/vcpu.hpp>
 
 #include <cmath>
@@ -434,6 +435,37 @@ TEST_F(PvTest, Hypercalls) {
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next.value(), kvmpp::x86::Next::kUser);
   EXPECT_EQ(vcpu().run()->exit_reason, uint32_t(KVM_EXIT_INTERNAL_ERROR));
+}
+
+// With an in-kernel local APIC the target is found by its APIC ID.
+TEST_F(CoreTest, SchedYieldFindsTheTargetByApicId) {
+  long vm = create_vm();
+  ASSERT_EQ(vm_ioctl(vm, KVM_CREATE_IRQCHIP), 0);
+  auto* mem = static_cast<uint8_t*>(aligned_alloc(4096, 0x10000));
+  auto free_mem = kxx::defer([mem] { free(mem); });
+  kvm_userspace_memory_region r{0, 0, 0, 0x10000, ptr(mem)};
+  ASSERT_EQ(vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, ptr(&r)), 0);
+  long fd0 = vm_ioctl(vm, KVM_CREATE_VCPU, 0), fd1 = vm_ioctl(vm, KVM_CREATE_VCPU, 1);
+  ASSERT_GE(fd1, 0);
+  kvm_lapic_state lapic;
+  ASSERT_EQ(vcpu_ioctl(fd1, KVM_GET_LAPIC, ptr(&lapic)), 0);
+  lapic.regs[0x23] = 5;  // the ID register's bits 31:24 (xAPIC)
+  ASSERT_EQ(vcpu_ioctl(fd1, KVM_SET_LAPIC, ptr(&lapic)), 0);
+  auto& v0 = *static_cast<kvmpp::Vcpu*>(object(fd0));
+  static_cast<kvmpp::Vcpu*>(object(fd1))->arch().pv.pid.store(55);
+  x86_state& s = v0.arch().regs;
+  s.seg[X86_CS].base = 0;
+  for (uint64_t dest : {1, 5}) {
+    s.rip = 0x1000;
+    memcpy(mem + 0x1000, "\x0f\x01\xd9", 3);
+    s.gpr[X86_RAX] = KVM_HC_SCHED_YIELD;
+    s.gpr[X86_RBX] = dest;
+    x86_exit e{};
+    e.kind = X86_EXIT_HYPERCALL;
+    ASSERT_TRUE(kvmpp::x86::handle_other_exit(v0, e).ok());
+    EXPECT_EQ(s.gpr[X86_RAX], 0u);
+  }
+  EXPECT_EQ(fake::yields(), std::vector<int>{55});
 }
 
 TEST_F(PvTest, ClockPairing) {

@@ -14,6 +14,7 @@
 #include <glue/glue.h>
 #include <glue/x86.h>
 
+#include "x86_irqchip.hpp"
 #include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
@@ -56,14 +57,23 @@ int64_t clock_pairing(Vcpu& vcpu, uint64_t gpa, uint64_t type) {
   return 0;
 }
 
-// KVM_HC_SCHED_YIELD: the caller waits for the vCPU with APIC ID @dest (the
-// vCPU id here); if that vCPU's task is runnable but off the CPU, give it
-// the rest of this time slice. A hint: always succeeds.
+// A vCPU's APIC ID: its local APIC's, or without an in-kernel one the
+// default (the vCPU id).
+uint64_t apic_id(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return vcpu.id();
+  SpinLockGuard guard(a->lock);
+  return a->lapic.id();
+}
+
+// KVM_HC_SCHED_YIELD: the caller waits for the vCPU with APIC ID @dest; if
+// that vCPU's task is runnable but off the CPU, give it the rest of this
+// time slice. A hint: always succeeds.
 int64_t sched_yield(Vcpu& vcpu, uint64_t dest) {
   Vm& vm = vcpu.vm();
   for (unsigned i = 0; i < vm.online_vcpus(); i++) {
     Vcpu* target = vm.vcpu_at(i);
-    if (!target || target->id() != dest) continue;
+    if (!target || apic_id(*target) != dest) continue;
     if (target != &vcpu) kvmg_yield_to(target->arch().pv.pid.load());
     break;
   }
