@@ -5,6 +5,7 @@
 // kxx's operator new) are counted, whoever frees them.
 #include "fake_glue.h"
 
+#include <glue/clock.h>
 #include <glue/x86.h>
 #include <kxx/new.hpp>
 
@@ -19,6 +20,7 @@
 #include <set>
 #include <shared_mutex>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -41,6 +43,10 @@ std::map<uint32_t, uint64_t> g_host_msrs;
 uint64_t g_host_xcr0 = 7;
 uint64_t g_tsc = 0;
 unsigned g_tsc_khz = 0;
+kvmg_host_clock g_clock = {};
+bool g_svm = true;
+int g_pid = 4242;  // the "current thread" (stats file names use it)
+std::vector<int> g_yields;
 
 // A plausible AMD host (family 19h): the features the x86 layer filters.
 void default_host_cpuid() {
@@ -218,7 +224,6 @@ const void* kvmg_current_mm(void) { return g_mm; }
 unsigned int kvmg_num_online_cpus(void) { return 2; }
 unsigned int kvmg_nr_cpu_ids(void) { return 2; }
 unsigned int kvmg_this_cpu(void) { return 0; }
-int kvmg_current_pid(void) { return 4242; }
 bool kvmg_signal_pending(void) {
   if (g_signal_after < 0) return false;
   if (g_signal_after == 0) return true;
@@ -293,6 +298,19 @@ void kvmg_x86_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t regs[4]) {
 }
 uint64_t kvmg_x86_rdtsc(void) { return g_tsc; }
 unsigned int kvmg_x86_tsc_khz(void) { return g_tsc_khz; }
+int kvmg_x86_has(enum kvmg_x86_feature f) {
+  return g_svm ? (f == KVMG_X86_SVM || f == KVMG_X86_NPT)
+               : (f == KVMG_X86_VMX || f == KVMG_X86_EPT);
+}
+void kvmg_host_clock_read(struct kvmg_host_clock* c) {
+  *c = g_clock;
+  c->tsc = g_tsc;
+}
+int kvmg_current_pid(void) { return g_pid; }
+bool kvmg_yield_to(int pid) {
+  g_yields.push_back(pid);
+  return true;
+}
 int kvmg_rdmsr_safe(uint32_t msr, uint64_t* val) {
   auto it = g_host_msrs.find(msr);
   if (it == g_host_msrs.end()) return -EIO;
@@ -373,6 +391,14 @@ void set_host_xcr0(uint64_t xcr0) { g_host_xcr0 = xcr0; }
 void set_tsc(uint64_t tsc) { g_tsc = tsc; }
 void set_tsc_khz(unsigned khz) { g_tsc_khz = khz; }
 void set_host_msr(uint32_t msr, uint64_t value) { g_host_msrs[msr] = value; }
+void set_host_clock(uint64_t base_ns, uint64_t real_ns, bool tsc_exact) {
+  g_clock.base_ns = base_ns;
+  g_clock.real_ns = real_ns;
+  g_clock.tsc_exact = tsc_exact;
+}
+void set_vendor_svm(bool svm) { g_svm = svm; }
+void set_current_pid(int pid) { g_pid = pid; }
+std::vector<int>& yields() { return g_yields; }
 void reset() {
   close_all();
   g_fail_after = 0;
@@ -386,6 +412,10 @@ void reset() {
   g_host_xcr0 = 7;
   g_tsc = 1000000;
   g_tsc_khz = 2000000;
+  g_clock = {0, 5000000000ull, 1700000000000000000ull, true};
+  g_svm = true;
+  g_pid = 4242;
+  g_yields.clear();
 }
 }  // namespace fake
 

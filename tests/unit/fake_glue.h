@@ -6,6 +6,7 @@
 #include <glue/glue.h>
 
 #include <map>
+#include <vector>
 
 namespace fake {
 
@@ -43,6 +44,14 @@ void set_host_xcr0(uint64_t xcr0);
 void set_tsc(uint64_t tsc);
 void set_tsc_khz(unsigned khz);
 void set_host_msr(uint32_t msr, uint64_t value);
+// Host clocks (glue/clock.h): the kvmclock base and real time that go with
+// the current TSC, and whether the clocksource is the TSC (default: 5 s
+// since boot, a 2023 real time, TSC clocksource). The vendor (SVM unless
+// set otherwise), the calling task's pid and the directed yields made.
+void set_host_clock(uint64_t base_ns, uint64_t real_ns, bool tsc_exact);
+void set_vendor_svm(bool svm);
+void set_current_pid(int pid);
+std::vector<int>& yields();
 // The monotonic clock: move it forward, firing the timers that expire.
 void advance_time(uint64_t ns);
 uint64_t now_ns();

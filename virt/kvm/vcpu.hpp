@@ -41,6 +41,8 @@ class Vcpu {
     kRequestEvent = 1u << 1,
     // The vCPU's timer expired (set from hard interrupt context).
     kRequestTimer = 1u << 2,
+    // x86: kvmclock changed; rewrite the guest's pvclock structure.
+    kRequestClockUpdate = 1u << 3,
   };
   // Requests that stop an entry into the guest until they are handled.
   static constexpr uint32_t kEntryBlockingRequests = kRequestEvent | kRequestTimer;

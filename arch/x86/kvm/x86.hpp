@@ -39,6 +39,7 @@ struct VmState {
   x86::MsrPolicy msr_policy;
   // KVM_CAP_EXIT_ON_EMULATION_FAILURE (x86_emulation_failure.cpp).
   kxx::Atomic<bool> exit_on_emulation_failure{false};
+  PvVmState pv;
   // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
   // exists (read with acquire: x86::irqchip()).
   x86::Irqchip* irqchip = nullptr;

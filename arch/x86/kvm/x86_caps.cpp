@@ -10,6 +10,7 @@
 #include "x86_cpuid.hpp"
 #include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::arch {
 
@@ -36,6 +37,12 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_X2APIC_API:
       return KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
     case KVM_CAP_COALESCED_PIO: return 1;  // x86_io.cpp records OUTs
+    case KVM_CAP_ADJUST_CLOCK:
+    case KVM_CAP_ENABLE_CAP:
+    case KVM_CAP_VCPU_ATTRIBUTES:
+    case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+    case KVM_CAP_DISABLE_QUIRKS2:
+    case KVM_CAP_X86_DISABLE_EXITS: return x86::pv_check_extension(cap);
     default: return 0;
   }
 }
@@ -58,6 +65,8 @@ kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
       return kxx::OkStatus();
     case KVM_CAP_EXIT_ON_EMULATION_FAILURE:
       return x86::enable_exit_on_emulation_failure(vm, cap.args[0]);
+    case KVM_CAP_DISABLE_QUIRKS2:
+    case KVM_CAP_X86_DISABLE_EXITS: return x86::pv_vm_enable_cap(vm, cap);
     default: return kxx::Errno::kInval;
   }
 }
@@ -97,6 +106,8 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_IRQ_LINE_STATUS: return to_ret(x86::irq_line(vm, arg, true));
     case KVM_GET_IRQCHIP: return to_ret(x86::get_irqchip(vm, arg));
     case KVM_SET_IRQCHIP: return to_ret(x86::set_irqchip(vm, arg));
+    case KVM_GET_CLOCK: return to_ret(x86::get_clock(vm, arg));
+    case KVM_SET_CLOCK: return to_ret(x86::set_clock(vm, arg));
     default: return to_ret(kUnknownVmIoctl);
   }
 }

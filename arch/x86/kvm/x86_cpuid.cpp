@@ -3,6 +3,7 @@
 // and the answers of the CPUID instruction (api.rst, "KVM_SET_CPUID2"; SDM
 // vol. 2A, "CPUID").
 #include "x86_cpuid.hpp"
+#include "x86_pv.hpp"
 
 #include <glue/glue.h>
 #include <kvmpp/uaccess.hpp>
@@ -57,6 +58,7 @@ bool same_entry(kvm_cpuid_entry2 a, CpuidView ta, kvm_cpuid_entry2 b, CpuidView 
 kxx::Status install(Vcpu& vcpu, kvm_cpuid_entry2* e, unsigned n) {
   auto free_new = kxx::defer([e] { kvmg_free(e); });
   VcpuState& st = vcpu.arch();
+  pv_adjust_cpuid(vcpu.vm(), e, n);
   CpuidView next{e, n}, cur = guest_cpuid(vcpu);
   // A running guest's CPU model cannot change (its MMU state, MAXPHYADDR
   // and features were derived from it), but setting the same one again is
@@ -73,6 +75,7 @@ kxx::Status install(Vcpu& vcpu, kvm_cpuid_entry2* e, unsigned n) {
   st.cpuid = e;
   st.cpuid_nent = n;
   free_new.dismiss();
+  pv_cpuid_changed(vcpu);
   return kxx::OkStatus();
 }
 

@@ -10,6 +10,7 @@
 #include <kxx/scope_guard.hpp>
 
 #include "x86_cpuid.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -241,10 +242,11 @@ kxx::Result<unsigned> build_supported_cpuid(kvm_cpuid_entry2* out, unsigned max)
   for (uint32_t leaf = 0; leaf <= max_basic; leaf++) add_basic(b, leaf);
   if (b.n) out[0].eax = max_basic;
 
-  // KVM's paravirtual leaves: the signature, and no paravirtual features.
+  // KVM's paravirtual leaves: the signature, and the features implemented
+  // (x86_pv_msr.cpp).
   constexpr uint32_t kKvmk = 0x4b4d564b, kVmkv = 0x564b4d56, kM = 0x4d;  // "KVMKVMKVM\0\0\0"
   b.add(0x40000000, 0, {kKvmMaxLeaf, kKvmk, kVmkv, kM});
-  b.add(0x40000001, 0, {});
+  b.add(0x40000001, 0, {pv_supported_features(), 0, 0, 0});
 
   uint32_t max_ext = kxx::min(host(0x80000000).eax, kMaxExtLeaf);
   if (max_ext < 0x80000000) max_ext = 0x80000000;

@@ -7,6 +7,7 @@
 #include "x86_cpuid.hpp"
 #include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -266,6 +267,8 @@ static kxx::Result<Next> dispatch(Vcpu& vcpu, const x86_exit& exit) {
       return Next::kEnter;
     case X86_EXIT_CACHE_FLUSH: return handle_cache_flush(vcpu, uint8_t(exit.info[0]));
     case X86_EXIT_DR_ACCESS: return handle_dr(vcpu, exit.info[0]);
+    case X86_EXIT_HYPERCALL: return handle_hypercall(vcpu);
+    case X86_EXIT_UD_FAULT: return handle_ud_fault(vcpu);
     default: {
       // An exit the layer does not handle: tell user space which.
       constexpr uint32_t kUnexpectedExitSuberror = 4;  // ..._UNEXPECTED_EXIT_REASON

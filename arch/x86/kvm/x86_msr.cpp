@@ -12,6 +12,7 @@
 
 #include "x86_cpuid.hpp"
 #include "x86_irqchip.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -40,11 +41,14 @@ constexpr uint32_t kListed[] = {
     kHwcr};
 // Platform description and power control (KVM_CAP_MSR_PLATFORM_INFO).
 constexpr uint32_t kListedPlatform[] = {kPlatformInfo, kMiscFeaturesEnables, kPowerCtl};
+// The kvmclock MSRs (x86_pv_msr.cpp).
+constexpr uint32_t kPvListed[] = {MSR_KVM_WALL_CLOCK, MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK_NEW,
+                                  MSR_KVM_SYSTEM_TIME_NEW};
 constexpr unsigned kVariableMtrrs = kMtrrPhysMask7 - kMtrrPhysBase0 + 1;
 constexpr unsigned kFixed4kMtrrs = kMtrrFix4kF8000 - kMtrrFix4kC0000 + 1;
-constexpr unsigned kListSize = sizeof(kListed) / sizeof(kListed[0]) +
-                               sizeof(kListedPlatform) / sizeof(kListedPlatform[0]) +
-                               kVariableMtrrs + kFixed4kMtrrs;
+constexpr unsigned kListSize =
+    sizeof(kListed) / sizeof(kListed[0]) + sizeof(kListedPlatform) / sizeof(kListedPlatform[0]) +
+    kVariableMtrrs + kFixed4kMtrrs + sizeof(kPvListed) / sizeof(kPvListed[0]);
 
 struct MsrList {
   uint32_t v[kListSize];
@@ -57,6 +61,7 @@ constexpr MsrList make_list() {
   for (uint32_t m : kListedPlatform) l.v[n++] = m;
   for (unsigned i = 0; i < kVariableMtrrs; i++) l.v[n++] = kMtrrPhysBase0 + i;
   for (unsigned i = 0; i < kFixed4kMtrrs; i++) l.v[n++] = kMtrrFix4kC0000 + i;
+  for (uint32_t m : kPvListed) l.v[n++] = m;
   return l;
 }
 constexpr MsrList kIndexList = make_list();
@@ -137,6 +142,13 @@ uint64_t* address_msr(x86_state& s, uint32_t index) {
   }
 }
 
+// The paravirtual MSRs x86_pv_msr.cpp implements.
+bool is_pv_msr(uint32_t index) {
+  for (uint32_t m : kPvListed)
+    if (m == index) return true;
+  return false;
+}
+
 kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
   x86_state& s = vcpu.arch().regs;
   arch::MsrState& m = vcpu.arch().msrs;
@@ -174,6 +186,7 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
     default:
       if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
         return apic_read_msr(vcpu, index);
+      if (is_pv_msr(index)) return pv_msr_read(vcpu, index);
       return kUnknownMsr;
   }
 }
@@ -251,6 +264,7 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
     default:
       if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
         return apic_write_msr(vcpu, index, v).ok() ? kxx::OkStatus() : fault();
+      if (is_pv_msr(index)) return pv_msr_write(vcpu, index, v);
       return kUnknownMsr;
   }
   return kxx::OkStatus();

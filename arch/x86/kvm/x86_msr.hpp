@@ -72,6 +72,8 @@ uint64_t guest_tsc(Vcpu& vcpu);
 void tsc_init(Vcpu& vcpu);
 kxx::Status write_tsc(Vcpu& vcpu, uint64_t value, bool host);
 kxx::Status write_tsc_adjust(Vcpu& vcpu, uint64_t value, bool host);
+// KVM_VCPU_TSC_OFFSET: set the offset itself (IA32_TSC_ADJUST unchanged).
+void set_tsc_offset(Vcpu& vcpu, uint64_t offset);
 // KVM_GET_TSC_KHZ / KVM_SET_TSC_KHZ (vCPU and VM ioctls).
 long get_tsc_khz();
 kxx::Status set_tsc_khz(unsigned long khz);

@@ -7,6 +7,7 @@
 #include <kxx/scope_guard.hpp>
 
 #include "x86_irqchip.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::x86 {
 namespace {
@@ -31,9 +32,9 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run, bool irq_window) {
   run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
   if (irq_window) run.flags |= X86_RUN_IRQ_WINDOW;
   // An interrupt or timer request that came after prepare_interrupts()
-  // looked: go round again rather than enter without it.
+  // looked, or a pvclock update: go round again rather than enter without it.
   if (kvmg_signal_pending() || kvmg_need_resched() ||
-      vcpu.has_request(Vcpu::kEntryBlockingRequests)) {
+      vcpu.has_request(Vcpu::kEntryBlockingRequests | Vcpu::kRequestClockUpdate)) {
     if (run.flags & X86_RUN_FLUSH_TLB) vcpu.make_request(Vcpu::kRequestTlbFlush);
     vcpu.exit_guest_mode();
     kvmg_irq_enable();
@@ -115,6 +116,7 @@ static long run_loop(Vcpu& vcpu) {
   run.host_xcr0 = kvmg_x86_host_xcr0();
   run.host_pku = kvmg_x86_host_has_pku();
   run.tdp_root = vcpu.vm().arch()->tdp.root_pa();
+  if (disabled_exits(vcpu.vm()) & KVM_X86_DISABLE_EXITS_HLT) run.passthrough |= X86_PASSTHROUGH_HLT;
   for (;;) {
     if (kvmg_signal_pending()) {
       vcpu.arch().stats.inc(arch::kVcpuStatSignalExits);
@@ -130,6 +132,7 @@ static long run_loop(Vcpu& vcpu) {
         return s.to_ret();
       }
     }
+    pv_prepare_entry(vcpu);
     step_over_soft_event(vcpu);
     bool irq_window = prepare_interrupts(vcpu);
     if (auto s = enter_guest(vcpu, run, irq_window); !s.ok()) return s.to_ret();

@@ -66,6 +66,19 @@ kxx::Status write_tsc(Vcpu& vcpu, uint64_t value, bool host) {
   return kxx::OkStatus();
 }
 
+void set_tsc_offset(Vcpu& vcpu, uint64_t offset) {
+  // Like a TSC value user space wrote: the VM's reference from now on.
+  arch::TscSync& t = vcpu.vm().arch()->tsc;
+  SpinLockGuard guard(t.lock);
+  uint64_t now = kvmg_x86_rdtsc();
+  t.valid = true;
+  t.user_set = true;
+  t.offset = offset;
+  t.host_tsc = now;
+  t.value = now + offset;
+  vcpu.arch().regs.tsc_offset = offset;
+}
+
 kxx::Status write_tsc_adjust(Vcpu& vcpu, uint64_t value, bool host) {
   uint64_t& adjust = vcpu.arch().msrs.tsc_adjust;
   // The guest writing IA32_TSC_ADJUST moves its TSC by the change.

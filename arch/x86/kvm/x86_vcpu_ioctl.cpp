@@ -9,6 +9,7 @@
 #include "x86_cpuid.hpp"
 #include "x86_irqchip.hpp"
 #include "x86_msr.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::arch {
 namespace {
@@ -60,6 +61,10 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_GET_LAPIC: return to_ret(x86::get_lapic(vcpu, arg));
     case KVM_SET_LAPIC: return to_ret(x86::set_lapic(vcpu, arg));
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_tsc_khz(arg));
+    case KVM_ENABLE_CAP: return to_ret(x86::vcpu_enable_cap(vcpu, arg));
+    case KVM_HAS_DEVICE_ATTR:
+    case KVM_GET_DEVICE_ATTR:
+    case KVM_SET_DEVICE_ATTR: return to_ret(x86::vcpu_device_attr(vcpu, cmd, arg));
     default: return to_ret(kUnknownVcpuIoctl);
   }
 }

@@ -5,6 +5,7 @@
 #include <kxx/new.hpp>
 
 #include "x86_irqchip.hpp"
+#include "x86_pv.hpp"
 
 namespace kvmpp::arch {
 
@@ -15,6 +16,7 @@ kxx::Result<VmState*> vm_init(Vm&) {
     delete s;
     return st.error();
   }
+  x86::pvclock_vm_init(s->pv);
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <arch/x86/kvm/emulate/emulate.hpp>
 #include <arch/x86/kvm/mmu/tdp.hpp>
 #include <kvmpp/stats.hpp>
+#include <kvmpp/x86_pv_state.hpp>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
 
@@ -149,6 +150,7 @@ struct VcpuState {
   kvm_cpuid_entry2* cpuid = nullptr;
   unsigned cpuid_nent = 0;
   MsrState msrs;
+  PvVcpuState pv;
   // The in-kernel local APIC (x86_irqchip.hpp); null without an irqchip.
   x86::VcpuApic* apic = nullptr;
   Stats<kNumVcpuStats> stats;

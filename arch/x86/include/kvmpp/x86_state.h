@@ -96,6 +96,8 @@ enum x86_exit_kind {
 	X86_EXIT_DR_ACCESS,   /* MOV to/from a debug register (info[0]: 1 = write) */
 	X86_EXIT_IRQ_WINDOW,  /* the guest can take an interrupt now */
 	X86_EXIT_UNKNOWN,     /* nothing the layer handles */
+	X86_EXIT_HYPERCALL,   /* the vendor's hypercall instruction (VMMCALL, VMCALL) */
+	X86_EXIT_UD_FAULT,    /* the guest raised #UD (intercepted): emulate or reflect */
 };
 
 /* X86_EXIT_IO details (SVM IOIO EXITINFO1 carries all of them). */
@@ -132,6 +134,11 @@ enum x86_run_flags {
 	X86_RUN_IRQ_WINDOW = 2,
 };
 
+/* Instructions the guest executes without an exit (KVM_CAP_X86_DISABLE_EXITS). */
+enum x86_passthrough {
+	X86_PASSTHROUGH_HLT = 1,
+};
+
 /* Everything a backend's vcpu_run needs (see backend_ops.h). */
 struct x86_run {
 	struct x86_state *state;
@@ -139,6 +146,7 @@ struct x86_run {
 	bool host_pku;         /* the host uses PKRU: the backend switches it */
 	uint64_t tdp_root;     /* physical address of the NPT/EPT root */
 	unsigned int flags;    /* enum x86_run_flags */
+	unsigned int passthrough; /* enum x86_passthrough */
 	struct x86_exit exit;  /* out */
 };
 

@@ -52,10 +52,11 @@ void decode_exit(const Vmcb& vmcb, x86_exit& e) {
       e.tdp.error_code = c.exit_info_1;
       break;
     case exit_code::kInvalid: e.kind = X86_EXIT_FAIL_ENTRY; break;
-    // SVM instructions, hypercalls (no hypercall ABI yet), MONITOR/MWAIT:
-    // the guest sees #UD, as on a CPU without them.
+    case exit_code::kVmmcall: e.kind = X86_EXIT_HYPERCALL; break;
+    case exit_code::kExceptionBase + exit_code::kUdVector: e.kind = X86_EXIT_UD_FAULT; break;
+    // SVM instructions and MONITOR/MWAIT: the guest sees #UD, as on a CPU
+    // without them.
     case exit_code::kVmrun:
-    case exit_code::kVmmcall:
     case exit_code::kVmload:
     case exit_code::kVmsave:
     case exit_code::kStgi:

@@ -89,6 +89,11 @@ int vcpu_run(void* p, void* arg) {
   load_state(vmcb, s);
   set_irq_window(vmcb, run.flags & X86_RUN_IRQ_WINDOW);
   vmcb.control.nested_cr3 = run.tdp_root;
+  // HLT runs in the guest when user space disabled its exit.
+  if (run.passthrough & X86_PASSTHROUGH_HLT)
+    vmcb.control.intercept_misc1 &= ~misc1::kHlt;
+  else
+    vmcb.control.intercept_misc1 |= misc1::kHlt;
   x86_event injected = s.event;
   vmcb.control.event_inj = pack_event(s.event);
   s.event.valid = 0;

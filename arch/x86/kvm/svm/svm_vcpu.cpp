@@ -24,8 +24,11 @@ void init_control(Vmcb& vmcb) {
   // #MC belongs to the host. #AC is intercepted so that a guest cannot
   // loop delivering it inside the CPU without an instruction boundary,
   // where no interrupt could make it exit (CVE-2015-5307).
-  c.intercept_exceptions = uint32_t(1) << exit_code::kMcVector | uint32_t(1)
-                                                                     << exit_code::kAcVector;
+  // #UD is intercepted so that the other vendor's hypercall instruction
+  // (VMCALL) can be patched into VMMCALL (x86_hypercall.cpp).
+  c.intercept_exceptions = uint32_t(1) << exit_code::kMcVector |
+                           uint32_t(1) << exit_code::kAcVector |
+                           uint32_t(1) << exit_code::kUdVector;
   // RDPMC and RDTSCP would read host state (counters, TSC_AUX): neither is
   // offered to the guest, so both fault.
   c.intercept_misc1 = misc1::kIntr | misc1::kNmi | misc1::kSmi | misc1::kInit | misc1::kRdpmc |

@@ -127,7 +127,7 @@ inline constexpr uint64_t kExceptionBase = 0x40;  // + vector
 inline constexpr uint64_t kIntr = 0x60, kNmi = 0x61, kSmi = 0x62, kInit = 0x63, kVintr = 0x64;
 inline constexpr uint64_t kRdpmc = 0x6f, kCpuid = 0x72, kHlt = 0x78, kIoio = 0x7b, kMsr = 0x7c;
 inline constexpr uint64_t kRdtscp = 0x87;
-inline constexpr uint64_t kAcVector = 17, kMcVector = 18;
+inline constexpr uint64_t kUdVector = 6, kAcVector = 17, kMcVector = 18;
 inline constexpr uint64_t kShutdown = 0x7f, kXsetbv = 0x8d, kNpf = 0x400;
 inline constexpr uint64_t kDrRead0 = 0x20, kDrWrite0 = 0x30, kDrLast = 0x3f;
 inline constexpr uint64_t kInvd = 0x76, kInvlpga = 0x7a, kTaskSwitch = 0x7d;

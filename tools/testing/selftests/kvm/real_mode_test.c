@@ -228,16 +228,18 @@ static void test_immediate_exit(void)
 	vm_load(vm, 0x1000, out_hlt_start, out_hlt_end);
 	vcpu_real_mode(v, 0x1000);
 	v->run->immediate_exit = 1;
+	v->run->exit_reason = 0x1234;
 	EXPECT_EQ(vcpu_run(v), -EINTR);
-	/* exit_reason is left alone (upstream's selftest library relies on it). */
-	EXPECT_EQ(v->run->exit_reason, KVM_EXIT_UNKNOWN);
+	EXPECT_EQ(v->run->exit_reason, 0x1234);	/* untouched, as upstream */
 	v->run->immediate_exit = 0;
 	vcpu_run_expect(v, KVM_EXIT_IO);
-	/* The pending OUT is completed even by an immediate exit. */
+	/* The pending OUT is completed even by an immediate exit, and the exit
+	 * stays readable (the upstream selftests' ucalls rely on it). */
 	v->run->immediate_exit = 1;
 	EXPECT_EQ(vcpu_run(v), -EINTR);
 	EXPECT_EQ(v->run->exit_reason, KVM_EXIT_IO);
 	EXPECT_EQ(vcpu_regs(v).rip, 0x1004);
+	EXPECT_EQ(v->run->exit_reason, KVM_EXIT_IO);
 }
 
 static void test_set_regs_moves_rip(void)
