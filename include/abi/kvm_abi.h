@@ -576,6 +576,9 @@ struct kvm_msr_filter {
 #define KVM_SET_MP_STATE KVM_IOW_(0x99, struct kvm_mp_state)
 #define KVM_PRE_FAULT_MEMORY KVM_IOWR_(0xd5, struct kvm_pre_fault_memory)
 
+/* The MCG_CAP bits KVM can emulate (KVM_CAP_MCE), on /dev/kvm. */
+#define KVM_X86_GET_MCE_CAP_SUPPORTED KVM_IOR_(0x9d, uint64_t)
+
 /* KVM_GET/SET_DEBUGREGS (KVM_CAP_DEBUGREGS). */
 #define KVM_CAP_DEBUGREGS 50
 struct kvm_debugregs {
@@ -750,6 +753,7 @@ KVM_ABI_ASSERT(sizeof(struct kvm_irqchip) == 520, "kvm_irqchip");
 KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_irqchip, chip) == 8, "kvm_irqchip.chip");
 KVM_ABI_ASSERT(sizeof(struct kvm_irq_level) == 8, "kvm_irq_level");
 KVM_ABI_ASSERT(sizeof(struct kvm_debugregs) == 128, "kvm_debugregs");
+KVM_ABI_ASSERT(KVM_X86_GET_MCE_CAP_SUPPORTED == 0x8008ae9d, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_DEBUGREGS == 0x8080aea1, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_DEBUGREGS == 0x4080aea2, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_CREATE_IRQCHIP == 0xae60, "ioctl encoding");

@@ -61,3 +61,12 @@ TEST_F(DevIoctl, CreateVmFdFailureFreesVm) {
 }
 
 }  // namespace
+
+// No machine-check emulation: no MCG_CAP bit is supported.
+TEST_F(DevIoctl, MceCapSupportedIsEmpty) {
+  uint64_t caps = ~0ull;
+  EXPECT_EQ(dev(KVM_X86_GET_MCE_CAP_SUPPORTED, reinterpret_cast<unsigned long>(&caps)), 0);
+  EXPECT_EQ(caps, 0u);
+  EXPECT_EQ(dev(KVM_X86_GET_MCE_CAP_SUPPORTED, 8), -EFAULT);
+  EXPECT_EQ(dev(KVM_CHECK_EXTENSION, 31 /* KVM_CAP_MCE */), 0);
+}
