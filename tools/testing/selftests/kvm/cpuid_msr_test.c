@@ -35,23 +35,6 @@ GUEST_CODE(g_osxsave, ".code16\n mov %cr4, %ebx\n or $0x40000, %ebx\n mov %ebx, 
 /* XSETBV of EDX:EAX to XCR[ECX], then XGETBV. */
 GUEST_CODE(g_xsetbv, ".code16\n xsetbv\n xor %ecx, %ecx\n xgetbv\n out %eax, $0x10\n hlt\n");
 
-static struct kvm_cpuid2 *alloc_cpuid(unsigned int n)
-{
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-
-	ASSERT_TRUE(c);
-	c->nent = n;
-	return c;
-}
-
-static struct kvm_cpuid2 *supported_cpuid(int kvm)
-{
-	struct kvm_cpuid2 *c = alloc_cpuid(KVM_MAX_CPUID_ENTRIES);
-
-	ASSERT_TRUE(ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c) == 0);
-	return c;
-}
-
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t index)
 {
 	for (unsigned int i = 0; i < c->nent; i++)
@@ -71,16 +54,6 @@ static struct vcpu *guest(struct vm **vmp, const void *start, const void *end)
 	vcpu_real_mode(v, CODE);
 	*vmp = vm;
 	return v;
-}
-
-static void set_gprs(struct vcpu *v, uint64_t rax, uint64_t rcx, uint64_t rdx)
-{
-	struct kvm_regs r = vcpu_regs(v);
-
-	r.rax = rax;
-	r.rcx = rcx;
-	r.rdx = rdx;
-	ASSERT_TRUE(ioctl(v->fd, KVM_SET_REGS, &r) == 0);
 }
 
 static void set_cpuid(struct vcpu *v, struct kvm_cpuid2 *c)

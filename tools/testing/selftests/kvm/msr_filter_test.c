@@ -42,16 +42,6 @@ static struct vcpu *guest(struct vm **vmp, size_t ram, const void *start, const 
 	return v;
 }
 
-static void set_gprs(struct vcpu *v, uint64_t rax, uint64_t rcx, uint64_t rdx)
-{
-	struct kvm_regs r = vcpu_regs(v);
-
-	r.rax = rax;
-	r.rcx = rcx;
-	r.rdx = rdx;
-	ASSERT_TRUE(ioctl(v->fd, KVM_SET_REGS, &r) == 0);
-}
-
 /* A guest about to execute RDMSR (or WRMSR of @value) on @index. */
 static struct vcpu *msr_guest(struct vm **vmp, bool write, uint32_t index, uint64_t value)
 {

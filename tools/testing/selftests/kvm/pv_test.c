@@ -30,23 +30,6 @@ GUEST_CODE(g_vmmcall, ".code16\n vmmcall\n out %eax, $0x10\n hlt\n");
 GUEST_CODE(g_vmcall, ".code16\n vmcall\n out %eax, $0x10\n hlt\n");
 GUEST_CODE(g_hlt_out, ".code16\n hlt\n mov $0x5a, %al\n out %al, $0x10\n hlt\n");
 
-static struct kvm_cpuid2 *alloc_cpuid(unsigned int n)
-{
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-
-	ASSERT_TRUE(c);
-	c->nent = n;
-	return c;
-}
-
-static struct kvm_cpuid2 *supported_cpuid(int kvm)
-{
-	struct kvm_cpuid2 *c = alloc_cpuid(KVM_MAX_CPUID_ENTRIES);
-
-	ASSERT_TRUE(ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c) == 0);
-	return c;
-}
-
 static struct kvm_cpuid_entry2 *find(struct kvm_cpuid2 *c, uint32_t fn)
 {
 	for (unsigned int i = 0; i < c->nent; i++)
@@ -74,7 +57,8 @@ static struct vcpu *guest(struct vm **vmp, const void *start, const void *end)
 	return v;
 }
 
-static void set_gprs(struct vcpu *v, uint64_t rax, uint64_t rbx, uint64_t rcx, uint64_t rdx)
+/* RAX (the hypercall number), RBX, RCX and RDX: its arguments. */
+static void set_hypercall_regs(struct vcpu *v, uint64_t rax, uint64_t rbx, uint64_t rcx, uint64_t rdx)
 {
 	struct kvm_regs r = vcpu_regs(v);
 
@@ -247,7 +231,7 @@ static void check_kvmclock(uint32_t msr, uint64_t set_to)
 	uint64_t tsc, clock;
 
 	EXPECT_EQ(ioctl(vm->fd, KVM_SET_CLOCK, &d), 0);
-	set_gprs(v, DATA | KVM_MSR_ENABLED, 0, msr, 0);
+	set_hypercall_regs(v, DATA | KVM_MSR_ENABLED, 0, msr, 0);
 	start = get_clock(vm);
 	tsc = next_out(v);
 	tsc |= (uint64_t)next_out(v) << 32;
@@ -289,7 +273,7 @@ static void test_kvmclock_follows_set_clock(void)
 	struct pvclock_vcpu_time_info t;
 	uint64_t tsc;
 
-	set_gprs(v, DATA | KVM_MSR_ENABLED, 0, MSR_KVM_SYSTEM_TIME_NEW, 0);
+	set_hypercall_regs(v, DATA | KVM_MSR_ENABLED, 0, MSR_KVM_SYSTEM_TIME_NEW, 0);
 	next_out(v);
 	next_out(v);
 	vcpu_run_expect(v, KVM_EXIT_HLT);
@@ -312,7 +296,7 @@ static void test_wall_clock(void)
 	struct timespec ts;
 	int64_t boot;
 
-	set_gprs(v, DATA, 0, MSR_KVM_WALL_CLOCK_NEW, 0);
+	set_hypercall_regs(v, DATA, 0, MSR_KVM_WALL_CLOCK_NEW, 0);
 	next_out(v);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c = get_clock(vm);
@@ -335,25 +319,25 @@ static void test_enforcement(void)
 	/* Not enforced: the guest may use kvmclock whatever CPUID says. */
 	f->eax = 0;
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_CPUID2, c) == 0);
-	set_gprs(v, 0, 0, MSR_KVM_SYSTEM_TIME_NEW, 0);
+	set_hypercall_regs(v, 0, 0, MSR_KVM_SYSTEM_TIME_NEW, 0);
 	EXPECT_EQ(next_out(v), 0);
 
 	/* Enforced: #GP, for the VMM too. */
 	v = guest(&vm, g_rdmsr_start, g_rdmsr_end);
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_CPUID2, c) == 0);
 	EXPECT_EQ(ioctl(v->fd, KVM_ENABLE_CAP, &cap), 0);
-	set_gprs(v, 0, 0, MSR_KVM_SYSTEM_TIME_NEW, 0);
+	set_hypercall_regs(v, 0, 0, MSR_KVM_SYSTEM_TIME_NEW, 0);
 	EXPECT_EQ(next_exception(v), 13);
 	EXPECT_EQ(set_msr(v, MSR_KVM_SYSTEM_TIME_NEW, 0), 0);
 	/* Unimplemented KVM MSRs fault either way. */
 	v = guest(&vm, g_rdmsr_start, g_rdmsr_end);
-	set_gprs(v, 0, 0, MSR_KVM_STEAL_TIME, 0);
+	set_hypercall_regs(v, 0, 0, MSR_KVM_STEAL_TIME, 0);
 	EXPECT_EQ(next_exception(v), 13);
 	/* And hypercalls of features not enumerated are -KVM_ENOSYS. */
 	v = guest(&vm, g_vmmcall_start, g_vmmcall_end);
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_CPUID2, c) == 0);
 	EXPECT_EQ(ioctl(v->fd, KVM_ENABLE_CAP, &cap), 0);
-	set_gprs(v, KVM_HC_SCHED_YIELD, 0, 0, 0);
+	set_hypercall_regs(v, KVM_HC_SCHED_YIELD, 0, 0, 0);
 	EXPECT_EQ(next_out(v), (uint32_t)-KVM_ENOSYS);
 
 	/* The vCPU KVM_ENABLE_CAP's errors. */
@@ -371,7 +355,7 @@ static uint32_t hypercall(uint64_t nr, uint64_t a0, uint64_t a1, struct vm **vmp
 	struct vcpu *v = guest(&vm, g_vmmcall_start, g_vmmcall_end);
 	uint32_t r;
 
-	set_gprs(v, nr, a0, a1, 0);
+	set_hypercall_regs(v, nr, a0, a1, 0);
 	r = next_out(v);
 	vcpu_run_expect(v, KVM_EXIT_HLT);
 	if (vmp)
@@ -413,14 +397,14 @@ static void test_vmcall_patching(void)
 	struct vm *vm;
 	struct vcpu *v = guest(&vm, g_vmcall_start, g_vmcall_end);
 
-	set_gprs(v, KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0);
+	set_hypercall_regs(v, KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0);
 	EXPECT_EQ(next_out(v), 0);
 	EXPECT_TRUE(memcmp(vm->mem + CODE, vmmcall, 3) == 0);
 
 	/* With the quirk disabled the guest gets its #UD; the code stays. */
 	v = guest(&vm, g_vmcall_start, g_vmcall_end);
 	EXPECT_EQ(enable_cap(vm->fd, KVM_CAP_DISABLE_QUIRKS2, KVM_X86_QUIRK_FIX_HYPERCALL_INSN), 0);
-	set_gprs(v, KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0);
+	set_hypercall_regs(v, KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0);
 	EXPECT_EQ(next_exception(v), 6);
 	EXPECT_TRUE(memcmp(vm->mem + CODE, vmcall, 3) == 0);
 	/* Other #UDs still reach the guest. */

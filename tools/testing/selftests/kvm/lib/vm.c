@@ -118,3 +118,30 @@ uint8_t *vcpu_io_data(struct vcpu *vcpu)
 {
 	return (uint8_t *)vcpu->run + vcpu->run->io.data_offset;
 }
+
+void set_gprs(struct vcpu *v, uint64_t rax, uint64_t rcx, uint64_t rdx)
+{
+	struct kvm_regs r = vcpu_regs(v);
+
+	r.rax = rax;
+	r.rcx = rcx;
+	r.rdx = rdx;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_REGS, &r) == 0);
+}
+
+struct kvm_cpuid2 *alloc_cpuid(unsigned int n)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+	ASSERT_TRUE(c);
+	c->nent = n;
+	return c;
+}
+
+struct kvm_cpuid2 *supported_cpuid(int kvm)
+{
+	struct kvm_cpuid2 *c = alloc_cpuid(KVM_MAX_CPUID_ENTRIES);
+
+	ASSERT_TRUE(ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c) == 0);
+	return c;
+}

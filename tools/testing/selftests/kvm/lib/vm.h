@@ -20,6 +20,11 @@ struct vcpu {
 /* A VM whose first @mem_size bytes of guest-physical memory are RAM. */
 struct vm *vm_with_ram(size_t mem_size);
 struct vcpu *vm_add_vcpu(struct vm *vm, int id);
+/* RAX, RCX and RDX of @vcpu (the operands of CPUID, RDMSR, WRMSR, ...). */
+void set_gprs(struct vcpu *vcpu, uint64_t rax, uint64_t rcx, uint64_t rdx);
+/* A kvm_cpuid2 with room for @n entries (free()), and /dev/kvm's supported one. */
+struct kvm_cpuid2 *alloc_cpuid(unsigned int n);
+struct kvm_cpuid2 *supported_cpuid(int kvm);
 /* Copy guest code between two labels (see GUEST_CODE) to @gpa. */
 void vm_load(struct vm *vm, uint64_t gpa, const void *start, const void *end);
 /* Real mode with CS = 0 and IP = @ip, flat 64 KiB data segments. */
