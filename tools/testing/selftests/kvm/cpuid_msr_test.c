@@ -77,22 +77,6 @@ static int next_exception(struct vcpu *v)
 	return vcpu_io_data(v)[0];
 }
 
-static uint64_t get_msr(struct vcpu *v, uint32_t index)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { { .nmsrs = 1 }, { .index = index } };
-
-	EXPECT_EQ(ioctl(v->fd, KVM_GET_MSRS, &m), 1);
-	return m.e.data;
-}
-
-static int set_msr(struct vcpu *v, uint32_t index, uint64_t data)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
-		{ .nmsrs = 1 }, { .index = index, .data = data } };
-
-	return ioctl(v->fd, KVM_SET_MSRS, &m);
-}
-
 /* The guest's CPUID.(fn, index). */
 static void guest_cpuid(uint32_t fn, uint32_t index, struct kvm_cpuid2 *table, uint32_t out[4])
 {

@@ -59,22 +59,6 @@ static int enable_cap(struct vm *vm, uint32_t cap, uint64_t arg)
 	return ioctl(vm->fd, KVM_ENABLE_CAP, &c);
 }
 
-static uint64_t get_msr(struct vcpu *v, uint32_t index)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { { .nmsrs = 1 }, { .index = index } };
-
-	EXPECT_EQ(ioctl(v->fd, KVM_GET_MSRS, &m), 1);
-	return m.e.data;
-}
-
-static int set_msr(struct vcpu *v, uint32_t index, uint64_t data)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
-		{ .nmsrs = 1 }, { .index = index, .data = data } };
-
-	return ioctl(v->fd, KVM_SET_MSRS, &m);
-}
-
 /* The guest's next OUT to PORT_OUT (4 bytes), or -vector for an exception. */
 static int64_t next_out(struct vcpu *v)
 {

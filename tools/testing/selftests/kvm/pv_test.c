@@ -91,14 +91,6 @@ static int enable_cap(int fd, uint32_t cap, uint64_t arg0)
 	return ioctl(fd, KVM_ENABLE_CAP, &c);
 }
 
-static int set_msr(struct vcpu *v, uint32_t index, uint64_t data)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
-		{ .nmsrs = 1 }, { .index = index, .data = data } };
-
-	return ioctl(v->fd, KVM_SET_MSRS, &m);
-}
-
 static struct kvm_clock_data get_clock(struct vm *vm)
 {
 	struct kvm_clock_data d;

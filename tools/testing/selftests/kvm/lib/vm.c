@@ -145,3 +145,19 @@ struct kvm_cpuid2 *supported_cpuid(int kvm)
 	ASSERT_TRUE(ioctl(kvm, KVM_GET_SUPPORTED_CPUID, c) == 0);
 	return c;
 }
+
+uint64_t get_msr(struct vcpu *v, uint32_t index)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = { { .nmsrs = 1 }, { .index = index } };
+
+	EXPECT_EQ(ioctl(v->fd, KVM_GET_MSRS, &m), 1);
+	return m.e.data;
+}
+
+int set_msr(struct vcpu *v, uint32_t index, uint64_t data)
+{
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
+		{ .nmsrs = 1 }, { .index = index, .data = data } };
+
+	return ioctl(v->fd, KVM_SET_MSRS, &m);
+}

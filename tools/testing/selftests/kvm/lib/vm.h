@@ -22,6 +22,10 @@ struct vm *vm_with_ram(size_t mem_size);
 struct vcpu *vm_add_vcpu(struct vm *vm, int id);
 /* RAX, RCX and RDX of @vcpu (the operands of CPUID, RDMSR, WRMSR, ...). */
 void set_gprs(struct vcpu *vcpu, uint64_t rax, uint64_t rcx, uint64_t rdx);
+/* One MSR through KVM_GET_MSRS (which must succeed) and KVM_SET_MSRS (its
+ * return value: 1 when written). */
+uint64_t get_msr(struct vcpu *vcpu, uint32_t index);
+int set_msr(struct vcpu *vcpu, uint32_t index, uint64_t data);
 /* A kvm_cpuid2 with room for @n entries (free()), and /dev/kvm's supported one. */
 struct kvm_cpuid2 *alloc_cpuid(unsigned int n);
 struct kvm_cpuid2 *supported_cpuid(int kvm);
