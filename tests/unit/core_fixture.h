@@ -7,6 +7,10 @@
 #include <gtest/gtest.h>
 #include <kvmpp/backend.hpp>
 
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
 #include "fake_glue.h"
 
 namespace fake_backend {
@@ -40,6 +44,8 @@ class CoreTest : public ::testing::Test {
   }
   void TearDown() override {
     fake::close_all();
+    for (void* ram : guest_ram_) free(ram);
+    guest_ram_.clear();
     kvm_core_clear_backend(&fake_backend::kOps);
     EXPECT_EQ(kvmg_alloc_outstanding(), baseline_) << "glue allocations leaked";
     EXPECT_EQ(fake_backend::live_vcpus, 0) << "backend vCPUs leaked";
@@ -61,5 +67,17 @@ class CoreTest : public ::testing::Test {
     return fd;
   }
 
+  // Zeroed guest RAM of @size bytes at guest-physical 0 (slot 0) of @vm;
+  // freed after the fds are closed.
+  uint8_t* add_guest_ram(long vm, uint64_t size) {
+    auto* ram = static_cast<uint8_t*>(aligned_alloc(4096, size));
+    memset(ram, 0, size);
+    guest_ram_.push_back(ram);
+    kvm_userspace_memory_region r{0, 0, 0, size, ptr(ram)};
+    EXPECT_EQ(vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, ptr(&r)), 0);
+    return ram;
+  }
+
   long baseline_ = 0;
+  std::vector<void*> guest_ram_;
 };

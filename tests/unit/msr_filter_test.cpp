@@ -25,18 +25,11 @@ class MsrPolicyTest : public CoreTest {
   static constexpr uint64_t kMem = 0x10000, kCode = 0x1000;
   void SetUp() override {
     CoreTest::SetUp();
-    mem_ = static_cast<uint8_t*>(aligned_alloc(4096, kMem));
-    memset(mem_, 0, kMem);
     vm_ = create_vm();
-    kvm_userspace_memory_region r{0, 0, 0, kMem, ptr(mem_)};
-    ASSERT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION, ptr(&r)), 0);
+    mem_ = add_guest_ram(vm_, kMem);
     fd_ = vm_ioctl(vm_, KVM_CREATE_VCPU, 0);
     s().seg[X86_CS].base = 0;
     s().rip = kCode;
-  }
-  void TearDown() override {
-    CoreTest::TearDown();
-    free(mem_);
   }
   kvmpp::Vcpu& vcpu() { return *static_cast<kvmpp::Vcpu*>(object(fd_)); }
   x86_state& s() { return vcpu().arch().regs; }

@@ -398,16 +398,9 @@ class MsrExitTest : public MsrTest {
   static constexpr uint64_t kMem = 0x10000, kCode = 0x1000;
   void SetUp() override {
     MsrTest::SetUp();
-    mem_ = static_cast<uint8_t*>(aligned_alloc(4096, kMem));
-    memset(mem_, 0, kMem);
-    kvm_userspace_memory_region r{0, 0, 0, kMem, ptr(mem_)};
-    ASSERT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION, ptr(&r)), 0);
+    mem_ = add_guest_ram(vm_, kMem);
     s().seg[X86_CS].base = 0;
     s().rip = kCode;
-  }
-  void TearDown() override {
-    MsrTest::TearDown();
-    free(mem_);
   }
   x86_state& s() { return vcpu().arch().regs; }
   // RDMSR (or WRMSR) of ECX: the exception it raised, or -1.

@@ -62,16 +62,9 @@ class PvTest : public CoreTest {
     vm_ = create_vm();
     fd_ = vm_ioctl(vm_, KVM_CREATE_VCPU, 0);
     ASSERT_GE(fd_, 0);
-    mem_ = static_cast<uint8_t*>(aligned_alloc(4096, kMem));
-    memset(mem_, 0, kMem);
-    kvm_userspace_memory_region r{0, 0, 0, kMem, ptr(mem_)};
-    ASSERT_EQ(vm_ioctl(vm_, KVM_SET_USER_MEMORY_REGION, ptr(&r)), 0);
+    mem_ = add_guest_ram(vm_, kMem);
     s().seg[X86_CS].base = 0;
     s().rip = kCode;
-  }
-  void TearDown() override {
-    CoreTest::TearDown();
-    free(mem_);
   }
   kvmpp::Vcpu& vcpu(long fd = -1) { return *static_cast<kvmpp::Vcpu*>(object(fd < 0 ? fd_ : fd)); }
   x86_state& s() { return vcpu().arch().regs; }
