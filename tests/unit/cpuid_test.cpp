@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // CPUID: the table logic, KVM_GET_SUPPORTED_CPUID filtering of a fake host,
 // and KVM_SET_CPUID/KVM_SET_CPUID2/KVM_GET_CPUID2 on vCPUs.
-#include <arch/x86/kvm/x86_cpuid.hpp>
+#include <arch/x86/kvm/cpuid/cpuid.hpp>
+#include <arch/x86/kvm/run/run.hpp>
+#include <arch/x86/kvm/state/state.hpp>
 #include <virt/kvm/vcpu.hpp>
 
 #include <cstdlib>
@@ -206,7 +208,7 @@ TEST_F(CpuidTest, SupportedParavirtAndExtendedLeaves) {
   const kvm_cpuid_entry2* features = c.find(0x40000001);
   ASSERT_NE(features, nullptr);
   // kvmclock (both MSR pairs and the stable bit), NOP_IO_DELAY and
-  // PV_SCHED_YIELD: what x86_pv_msr.cpp implements, nothing else.
+  // PV_SCHED_YIELD: what pv/msr.cpp implements, nothing else.
   EXPECT_EQ(features->eax, (1u << 0) | (1u << 1) | (1u << 3) | (1u << 13) | (1u << 24));
   EXPECT_EQ(features->ebx | features->ecx | features->edx, 0u);
 

@@ -2,7 +2,7 @@
 // The in-kernel irqchip as the ioctls see it: creation and its errnos, the
 // state ioctls, routing from GSIs and IPIs to local APICs, the APIC timer on
 // the glue's timer, the MP states, and no leaks on allocation failures.
-#include <arch/x86/kvm/x86_msr.hpp>
+#include <arch/x86/kvm/msr/msr.hpp>
 
 #include <cstring>
 #include <vector>

@@ -3,7 +3,10 @@
 // the KVM_CAP_X86_USER_SPACE_MSR exits and their completion, the
 // KVM_CAP_MSR_PLATFORM_INFO and CPUID-faulting MSRs, and the emulation
 // failures of KVM_CAP_EXIT_ON_EMULATION_FAILURE.
-#include <arch/x86/kvm/x86_msr.hpp>
+#include <arch/x86/kvm/mmu/mmu.hpp>
+#include <arch/x86/kvm/msr/msr.hpp>
+#include <arch/x86/kvm/run/run.hpp>
+#include <arch/x86/kvm/state/state.hpp>
 #include <virt/kvm/vcpu.hpp>
 
 #include <cstdlib>

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // MSRs: value checks, the guest's and the VMM's accesses, the MSR ioctls of
 // vCPUs and /dev/kvm, the TSC and KVM_GET/SET_TSC_KHZ.
-#include <arch/x86/kvm/x86_msr.hpp>
+#include <arch/x86/kvm/mmu/mmu.hpp>
+#include <arch/x86/kvm/msr/msr.hpp>
+#include <arch/x86/kvm/run/run.hpp>
+#include <arch/x86/kvm/state/state.hpp>
 #include <virt/kvm/vcpu.hpp>
 
 #include <cstdlib>

@@ -3,8 +3,11 @@
 // pvclock and wall-clock structures, the KVM MSRs and their enforcement,
 // hypercalls and the VMCALL patching quirk, disabled exits and the vCPU TSC
 // attributes.
-#include <arch/x86/kvm/x86_msr.hpp>
-#include <arch/x86/kvm/x86_pv.hpp>
+#include <arch/x86/kvm/mmu/mmu.hpp>
+#include <arch/x86/kvm/msr/msr.hpp>
+#include <arch/x86/kvm/pv/pv.hpp>
+#include <arch/x86/kvm/run/run.hpp>
+#include <arch/x86/kvm/state/state.hpp>
 #include <kxx/scope_guard.hpp>
 #include <virt/kvm/vcpu.hpp>
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // KVM_GET_STATS_FD: the file layout, reads at any offset, fd lifetimes.
+#include <arch/x86/kvm/x86.hpp>
 #include <virt/kvm/vcpu.hpp>
 #include <virt/kvm/vm.hpp>
 

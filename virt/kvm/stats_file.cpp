@@ -125,7 +125,7 @@ void view_vcpu_stats(Vcpu& vcpu, StatsView* view) {
   set_id(view, vcpu.vm().creator_pid(), &vcpu);
   view->count = arch::kNumVcpuStats;
   view->desc = vcpu_desc;
-  for (unsigned i = 0; i < view->count; i++) view->values[i] = vcpu.arch().stats.get(i);
+  for (unsigned i = 0; i < view->count; i++) view->values[i] = arch::vcpu_stat(vcpu.arch(), i);
 }
 
 kxx::Result<long> get_vm_stats_fd(Vm& vm) {

@@ -17,6 +17,7 @@ kxx::Result<kxx::UniquePtr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
   }
   vcpu->backend_vcpu_ = vm.backend().vcpu_create(id);
   if (!vcpu->backend_vcpu_) return kxx::Errno::kNoMem;
+  vcpu->arch_ = TRY(arch::vcpu_state_create());
   TRY_STATUS(arch::vcpu_init(*vcpu));
   vcpu->arch_initialized_ = true;
   return vcpu;
@@ -24,6 +25,7 @@ kxx::Result<kxx::UniquePtr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
 
 Vcpu::~Vcpu() {
   if (arch_initialized_) arch::vcpu_destroy(*this);
+  arch::vcpu_state_destroy(arch_);
   if (backend_vcpu_) vm_.backend().vcpu_free(backend_vcpu_);
   for (void* page : pages_) kvmg_page_free(page);
 }

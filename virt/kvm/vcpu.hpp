@@ -29,7 +29,7 @@ class Vcpu {
   void* mmap_page(unsigned long pgoff) const;
   // Serializes ioctls on this vCPU.
   Mutex& mutex() { return mutex_; }
-  arch::VcpuState& arch() { return arch_; }
+  arch::VcpuState& arch() { return *arch_; }
   void* backend_vcpu() const { return backend_vcpu_; }
 
   // Requests other threads make of this vCPU, handled before its next
@@ -82,7 +82,7 @@ class Vcpu {
   uint32_t wait_mask_ = 0;  // what wait_for_request() waits for
   void* pages_[arch::kVcpuOwnPages] = {};
   void* backend_vcpu_ = nullptr;
-  arch::VcpuState arch_;
+  arch::VcpuState* arch_ = nullptr;  // the arch layer's, opaque here
   kxx::Atomic<uint32_t> requests_{0};
   kxx::Atomic<int> in_guest_{0};
   unsigned cpu_ = 0;

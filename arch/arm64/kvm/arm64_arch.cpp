@@ -16,6 +16,16 @@ kxx::Result<VmState*> vm_init(Vm&) {
   return s;
 }
 void vm_destroy(VmState* s) { delete s; }
+// No per-vCPU state yet (and no vCPU statistics).
+struct VcpuState {};
+kxx::Result<VcpuState*> vcpu_state_create() {
+  auto* state = new (kxx::Alloc::kSleep) VcpuState;
+  if (!state) return kxx::Errno::kNoMem;
+  return state;
+}
+void vcpu_state_destroy(VcpuState* state) { delete state; }
+uint64_t vcpu_stat(const VcpuState&, unsigned) { return 0; }
+
 kxx::Status vcpu_init(Vcpu&) { return kxx::OkStatus(); }
 void vcpu_destroy(Vcpu&) {}
 long vcpu_run(Vcpu&) { return to_ret(kxx::Errno::kOpNotSupp); }

@@ -27,9 +27,10 @@ inline constexpr StatDesc kArchVmStatDescs[1] = {};
 enum VcpuStat : unsigned { kNumVcpuStats = 0 };
 inline constexpr StatDesc kVcpuStatDescs[1] = {};
 
-struct VcpuState {
-  Stats<kNumVcpuStats> stats;
-};
+struct VcpuState;
+kxx::Result<VcpuState*> vcpu_state_create();
+void vcpu_state_destroy(VcpuState* state);
+uint64_t vcpu_stat(const VcpuState& state, unsigned index);
 
 }  // namespace kvmpp::arch
 

@@ -4,16 +4,9 @@
 
 #include <abi/kvm_abi.h>
 #include <kvmpp/x86_state.h>
-#include <arch/x86/kvm/emulate/emulate.hpp>
-#include <arch/x86/kvm/mmu/tdp.hpp>
 #include <kvmpp/stats.hpp>
-#include <kvmpp/x86_pv_state.hpp>
 #include <kxx/result.hpp>
 #include <kxx/types.hpp>
-
-namespace kvmpp::x86 {
-struct VcpuApic;
-}  // namespace kvmpp::x86
 
 namespace kvmpp::arch {
 
@@ -35,54 +28,6 @@ inline constexpr uint64_t kSupportedVmTypes = uint64_t(1) << KVM_X86_DEFAULT_VM;
 // errno of an unknown ioctl on a VM and on a vCPU fd (upstream x86).
 inline constexpr kxx::Errno kUnknownVmIoctl = kxx::Errno::kNoTty;
 inline constexpr kxx::Errno kUnknownVcpuIoctl = kxx::Errno::kInval;
-
-// An exit to user space that the next KVM_RUN must finish (the data of an
-// IN, the instruction pointer of an OUT, the rest of a string I/O).
-struct PendingIo {
-  bool active = false;
-  bool in = false;
-  bool string = false;
-  bool rep = false;
-  uint8_t size = 0;
-  uint8_t addr_size = 0;
-  uint32_t count = 0;
-  uint64_t next_rip = 0;
-  uint64_t linear = 0;           // INS: where the data goes
-  uint64_t insn_linear_rip = 0;  // CS.base + RIP of the I/O instruction
-};
-
-// An MMIO read waiting for its data from user space.
-struct PendingMmio {
-  bool active = false;
-  uint64_t insn_linear_rip = 0;
-  uint64_t gpa = 0;
-  uint8_t len = 0;
-};
-
-// A guest RDMSR/WRMSR that exited to user space (KVM_CAP_X86_USER_SPACE_MSR),
-// finished by the next KVM_RUN unless user space moved RIP.
-struct PendingMsr {
-  bool active = false;
-  bool write = false;
-  uint8_t len = 0;  // of the instruction
-  uint64_t insn_linear_rip = 0;
-};
-
-// MSRs the x86 layer keeps itself (x86_msr.cpp, x86_tsc.cpp); those the
-// hardware switches live in x86_state.
-struct MsrState {
-  uint64_t mtrr_def_type = 0;
-  uint64_t mtrr_fixed[11] = {};
-  uint64_t mtrr_var[16] = {};  // PHYSBASE0, PHYSMASK0, PHYSBASE1, ...
-  uint64_t misc_enable = 0;
-  uint64_t ucode_rev = 0;
-  uint64_t hwcr = 0;
-  uint64_t tsc_aux = 0;
-  uint64_t tsc_adjust = 0;
-  uint64_t platform_info = 0;
-  uint64_t misc_features_enables = 0;
-  uint64_t power_ctl = 0;
-};
 
 inline constexpr unsigned kNoCpu = ~0u;
 
@@ -134,27 +79,13 @@ inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
     {"halt_wakeup", kStatCounter},
 };
 
-// Per-vCPU architecture state.
-struct VcpuState {
-  uint32_t mp_state = KVM_MP_STATE_RUNNABLE;
-  x86_state regs{};
-  PendingIo pending_io;
-  PendingMmio pending_mmio;
-  PendingMsr pending_msr;
-  x86::emu::MmioReadCache mmio_cache;
-  x86::PageCache tdp_pages;    // table pages for the next TDP fault
-  void* fpu = nullptr;         // the guest's FPU state (glue handle)
-  unsigned last_cpu = kNoCpu;  // where the guest last ran; kNoCpu: never
-  uint64_t apic_base = 0;
-  // KVM_SET_CPUID2's table (x86_cpuid.cpp), owned; empty until set.
-  kvm_cpuid_entry2* cpuid = nullptr;
-  unsigned cpuid_nent = 0;
-  MsrState msrs;
-  PvVcpuState pv;
-  // The in-kernel local APIC (x86_irqchip.hpp); null without an irqchip.
-  x86::VcpuApic* apic = nullptr;
-  Stats<kNumVcpuStats> stats;
-};
+// Per-vCPU architecture state: private to the x86 layer (arch/x86/kvm/x86.hpp);
+// the core holds it by pointer.
+struct VcpuState;
+kxx::Result<VcpuState*> vcpu_state_create();
+void vcpu_state_destroy(VcpuState* state);
+// Statistic @index (a VcpuStat) of a vCPU, for its stats file.
+uint64_t vcpu_stat(const VcpuState& state, unsigned index);
 
 }  // namespace kvmpp::arch
 

@@ -25,7 +25,7 @@ void init_control(Vmcb& vmcb) {
   // loop delivering it inside the CPU without an instruction boundary,
   // where no interrupt could make it exit (CVE-2015-5307).
   // #UD is intercepted so that the other vendor's hypercall instruction
-  // (VMCALL) can be patched into VMMCALL (x86_hypercall.cpp).
+  // (VMCALL) can be patched into VMMCALL (pv/hypercall.cpp).
   c.intercept_exceptions = uint32_t(1) << exit_code::kMcVector |
                            uint32_t(1) << exit_code::kAcVector |
                            uint32_t(1) << exit_code::kUdVector;

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+// A vCPU's in-kernel local APIC: its creation, KVM_GET/SET_LAPIC, the guest's
+// xAPIC page and x2APIC MSRs, the timer on a host hrtimer, and the interrupt
+// acknowledge the run loop performs when it injects.
+#include <glue/glue.h>
+#include <kvmpp/uaccess.hpp>
+#include <kxx/new.hpp>
+
+#include "irqchip.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+// A register write's outcome, kept past the lock that produced it.
+struct WriteOutcome {
+  WriteOutcome() = default;
+  explicit WriteOutcome(const kxx::Result<ApicWriteEffect>& r) : ok(r.ok()) {
+    if (ok) effect = r.value();
+  }
+  bool ok = false;
+  ApicWriteEffect effect;
+};
+
+// The timer callback (hard interrupt context): only a request.
+void timer_fired(void* arg) { static_cast<Vcpu*>(arg)->post_request(Vcpu::kRequestTimer); }
+
+// Put the host timer where the model's next expiry is. Under the vCPU's
+// mutex (the only place timer state changes), outside the APIC lock.
+void rearm(VcpuApic& a) {
+  uint64_t expiry;
+  {
+    SpinLockGuard g(a.lock);
+    expiry = a.lapic.next_timer_expiry();
+  }
+  if (expiry)
+    kvmg_timer_start(a.timer, expiry);
+  else
+    kvmg_timer_cancel(a.timer);
+}
+
+// Carry out what a register write asked for.
+void apply(Vcpu& vcpu, VcpuApic& a, const ApicWriteEffect& e) {
+  if (e.ipi) deliver_ipi(vcpu, e.ipi_msg);
+  if (e.eoi && e.eoi_level) ioapic_eoi(vcpu.vm(), e.eoi_vector);
+  if (e.timer_changed) rearm(a);
+  // A lower priority or an EOI may let a pending interrupt through.
+  vcpu.make_request(Vcpu::kRequestEvent);
+}
+
+// The xAPIC page the guest addresses, when the APIC decodes one.
+bool page_offset(VcpuApic& a, uint64_t gpa, unsigned len, uint32_t* offset) {
+  const Lapic& l = a.lapic;
+  if (!l.hw_enabled() || l.x2apic_mode()) return false;
+  uint64_t base = l.apic_base() & ~uint64_t(0xfff) & ((uint64_t(1) << 52) - 1);
+  if (gpa < base || gpa + len > base + KVMG_PAGE_SIZE) return false;
+  *offset = uint32_t(gpa - base);
+  return true;
+}
+
+// KVM_GET/SET_LAPIC carry the x2APIC ID in the xAPIC position (bits 31:24)
+// unless user space asked for 32-bit IDs (KVM_CAP_X2APIC_API). The x2APIC ID
+// is the vCPU's and read-only: a different one is ignored, or refused with
+// 32-bit IDs (as upstream).
+void id_to_user(Vcpu& vcpu, const Lapic& l, kvm_lapic_state& s) {
+  if (!l.x2apic_mode() || vcpu.vm().arch()->x2apic_format) return;
+  uint32_t id = l.reg(apic::kId) << 24;
+  __builtin_memcpy(&s.regs[apic::kId], &id, 4);
+}
+
+kxx::Status id_from_user(Vcpu& vcpu, const Lapic& l, kvm_lapic_state& s) {
+  if (!l.x2apic_mode()) return kxx::OkStatus();
+  uint32_t id;
+  __builtin_memcpy(&id, &s.regs[apic::kId], 4);
+  if (vcpu.vm().arch()->x2apic_format && id != vcpu.id()) return kxx::Errno::kInval;
+  id = vcpu.id();
+  __builtin_memcpy(&s.regs[apic::kId], &id, 4);
+  return kxx::OkStatus();
+}
+
+}  // namespace
+
+kxx::Status apic_init(Vcpu& vcpu) {
+  if (!irqchip(vcpu.vm())) return kxx::OkStatus();
+  auto* a = new (kxx::Alloc::kSleep) VcpuApic(vcpu);
+  if (!a) return kxx::Errno::kNoMem;
+  a->timer = kvmg_timer_create(timer_fired, &vcpu);
+  if (!a->timer) {
+    delete a;
+    return kxx::Errno::kNoMem;
+  }
+  // vCPU 0 is the bootstrap processor (KVM_SET_BOOT_CPU_ID is not offered).
+  bool bsp = vcpu.id() == 0;
+  a->lapic.reset(vcpu.id(), bsp);
+  a->lapic.set_now(kvmg_monotonic_ns());
+  vcpu.arch().apic = a;
+  vcpu.arch().apic_base = a->lapic.apic_base();
+  // Application processors wait for INIT and SIPI.
+  if (!bsp) vcpu.arch().mp_state = KVM_MP_STATE_UNINITIALIZED;
+  return kxx::OkStatus();
+}
+
+void apic_destroy(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return;
+  kvmg_timer_destroy(a->timer);
+  delete a;
+  vcpu.arch().apic = nullptr;
+}
+
+kxx::Status get_lapic(Vcpu& vcpu, unsigned long uarg) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return kxx::Errno::kInval;
+  auto* s = new (kxx::Alloc::kSleep) kvm_lapic_state;
+  if (!s) return kxx::Errno::kNoMem;
+  {
+    SpinLockGuard g(a->lock);
+    a->lapic.set_now(kvmg_monotonic_ns());
+    a->lapic.get_state(s);
+    id_to_user(vcpu, a->lapic, *s);
+  }
+  auto st = copy_to_user(uarg, *s);
+  delete s;
+  return st;
+}
+
+kxx::Status set_lapic(Vcpu& vcpu, unsigned long uarg) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return kxx::Errno::kInval;
+  auto* s = new (kxx::Alloc::kSleep) kvm_lapic_state;
+  if (!s) return kxx::Errno::kNoMem;
+  kxx::Status st = kxx::OkStatus();
+  if (kvmg_copy_from_user(s, uarg, sizeof(*s)) != 0) {
+    st = kxx::Errno::kFault;
+  } else {
+    SpinLockGuard g(a->lock);
+    st = id_from_user(vcpu, a->lapic, *s);
+    if (st.ok()) {
+      a->lapic.set_now(kvmg_monotonic_ns());
+      a->lapic.set_state(*s);
+    }
+  }
+  delete s;
+  if (!st.ok()) return st;
+  rearm(*a);
+  apic_tpr_to_cr8(vcpu);
+  vcpu.make_request(Vcpu::kRequestEvent);
+  return st;
+}
+
+kxx::Status apic_set_base(Vcpu& vcpu, uint64_t value, bool host) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return kxx::OkStatus();
+  kxx::Status st = kxx::OkStatus();
+  {
+    SpinLockGuard g(a->lock);
+    st = a->lapic.set_apic_base(value);
+    // User space restoring a state may go where the guest may not (x2APIC
+    // back to xAPIC): through the disabled state, as a reset would.
+    if (!st.ok() && host) {
+      uint64_t disabled = value & ~(apic::kBaseEnable | apic::kBaseExtd);
+      st = a->lapic.set_apic_base(disabled);
+      if (st.ok() && (value & apic::kBaseEnable)) {
+        st = a->lapic.set_apic_base(value & ~apic::kBaseExtd);
+        if (st.ok() && (value & apic::kBaseExtd)) st = a->lapic.set_apic_base(value);
+      }
+    }
+  }
+  rearm(*a);
+  vcpu.make_request(Vcpu::kRequestEvent);
+  return st;
+}
+
+bool apic_mmio_read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return false;
+  SpinLockGuard g(a->lock);
+  uint32_t offset;
+  if (!page_offset(*a, gpa, len, &offset)) return false;
+  a->lapic.set_now(kvmg_monotonic_ns());
+  // Accesses that are not to one register (wrong size, straddling) read 0.
+  auto v = a->lapic.read(offset, len);
+  uint32_t value = v.ok() ? v.value() : 0;
+  __builtin_memset(data, 0, len);
+  __builtin_memcpy(data, &value, len < 4 ? len : 4);
+  return true;
+}
+
+bool apic_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return false;
+  WriteOutcome e;
+  {
+    SpinLockGuard g(a->lock);
+    uint32_t offset;
+    if (!page_offset(*a, gpa, len, &offset)) return false;
+    // Only aligned 32-bit writes reach a register; others are dropped.
+    if (len != 4) return true;
+    uint32_t value;
+    __builtin_memcpy(&value, data, 4);
+    a->lapic.set_now(kvmg_monotonic_ns());
+    e = WriteOutcome(a->lapic.write(offset, value));
+  }
+  if (e.ok) {
+    apply(vcpu, *a, e.effect);
+    if ((gpa & 0xff0) == apic::kTpr) apic_tpr_to_cr8(vcpu);
+  }
+  return true;
+}
+
+kxx::Result<uint64_t> apic_read_msr(Vcpu& vcpu, uint32_t msr) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return kxx::Errno::kInval;
+  SpinLockGuard g(a->lock);
+  a->lapic.set_now(kvmg_monotonic_ns());
+  return a->lapic.read_msr(msr);
+}
+
+kxx::Status apic_write_msr(Vcpu& vcpu, uint32_t msr, uint64_t value) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return kxx::Errno::kInval;
+  WriteOutcome e;
+  {
+    SpinLockGuard g(a->lock);
+    a->lapic.set_now(kvmg_monotonic_ns());
+    e = WriteOutcome(a->lapic.write_msr(msr, value));
+  }
+  if (!e.ok) return kxx::Errno::kInval;
+  apply(vcpu, *a, e.effect);
+  if (msr == apic::kX2apicMsrBase + (apic::kTpr >> 4)) apic_tpr_to_cr8(vcpu);
+  return kxx::OkStatus();
+}
+
+void apic_service_timer(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return;
+  {
+    SpinLockGuard g(a->lock);
+    a->lapic.set_now(kvmg_monotonic_ns());
+    a->lapic.poll_timer();
+  }
+  rearm(*a);
+}
+
+void apic_tpr_to_cr8(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return;
+  SpinLockGuard g(a->lock);
+  vcpu.arch().regs.cr8 = (a->lapic.reg(apic::kTpr) >> 4) & 0xf;
+}
+
+void apic_cr8_to_tpr(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return;
+  uint64_t cr8 = vcpu.arch().regs.cr8 & 0xf;
+  WriteOutcome e;
+  {
+    SpinLockGuard g(a->lock);
+    uint32_t tpr = a->lapic.reg(apic::kTpr);
+    if ((tpr >> 4) == cr8) return;
+    // MOV to CR8 writes TPR[7:4] and clears TPR[3:0] (SDM "Task Priority in
+    // IA-32e Mode"). Through the register path, as the guest would.
+    if (a->lapic.x2apic_mode())
+      e = WriteOutcome(a->lapic.write_msr(apic::kX2apicMsrBase + (apic::kTpr >> 4), cr8 << 4));
+    else if (a->lapic.hw_enabled())
+      e = WriteOutcome(a->lapic.write(apic::kTpr, uint32_t(cr8 << 4)));
+  }
+  if (e.ok) apply(vcpu, *a, e.effect);
+}
+
+int apic_pending_interrupt(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return -1;
+  int v;
+  {
+    SpinLockGuard g(a->lock);
+    v = a->lapic.highest_pending_irr();
+  }
+  if (v >= 0) return v;
+  return pic_interrupt_for(vcpu) ? 0 : -1;
+}
+
+int apic_ack_interrupt(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return -1;
+  int v;
+  {
+    SpinLockGuard g(a->lock);
+    v = a->lapic.ack();
+  }
+  if (v >= 0) return v;
+  if (!pic_interrupt_for(vcpu)) return -1;
+  return pic_ack(vcpu.vm());
+}
+
+}  // namespace kvmpp::x86

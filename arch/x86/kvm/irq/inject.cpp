@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+// Interrupts in the run loop with an in-kernel local APIC: injection when the
+// guest can take one, an interrupt window when it cannot yet, halting, and
+// the INIT/SIPI start-up protocol (SDM vol. 3A, "MP Initialization").
+#include <glue/glue.h>
+
+#include "../state/state.hpp"
+#include "irqchip.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+constexpr uint64_t kRflagsIf = 1u << 9;
+
+bool interrupts_enabled(const x86_state& s) {
+  return (s.rflags & kRflagsIf) && !s.interrupt_shadow;
+}
+
+// INIT: the processor state of an INIT (APIC base and MSRs kept), then wait
+// for a SIPI; SIPI: start in real mode at vector * 4096.
+void accept_init_sipi(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  bool init, sipi;
+  uint8_t vector;
+  {
+    SpinLockGuard g(a->lock);
+    init = a->init_pending;
+    sipi = a->sipi_pending;
+    vector = a->sipi_vector;
+    a->init_pending = a->sipi_pending = false;
+    if (init) a->lapic.init();
+  }
+  VcpuState& st = vcpu.arch();
+  if (init) {
+    uint64_t apic_base = st.apic_base;
+    reset_state(vcpu);
+    st.apic_base = apic_base;
+    st.mp_state = KVM_MP_STATE_INIT_RECEIVED;
+    kvmg_timer_cancel(a->timer);
+  }
+  // A SIPI only starts a processor that waits for one.
+  if (sipi && st.mp_state == KVM_MP_STATE_INIT_RECEIVED) {
+    x86_state& s = st.regs;
+    s.seg[X86_CS].selector = uint16_t(vector) << 8;
+    s.seg[X86_CS].base = uint64_t(vector) << 12;
+    s.rip = 0;
+    st.mp_state = KVM_MP_STATE_RUNNABLE;
+  }
+}
+
+// Take the requests other threads posted: timer expiry, new interrupts.
+void take_events(Vcpu& vcpu) {
+  if (vcpu.take_request(Vcpu::kRequestTimer)) apic_service_timer(vcpu);
+  vcpu.take_request(Vcpu::kRequestEvent);
+  accept_init_sipi(vcpu);
+}
+
+// What ends a halt: an interrupt the guest would take, or an event queued
+// for delivery.
+bool halt_ends(Vcpu& vcpu) {
+  const x86_state& s = vcpu.arch().regs;
+  if (s.event.valid) return true;
+  return interrupts_enabled(s) && apic_pending_interrupt(vcpu) >= 0;
+}
+
+}  // namespace
+
+bool prepare_interrupts(Vcpu& vcpu) {
+  if (!vcpu_apic(vcpu)) return false;
+  take_events(vcpu);
+  apic_tpr_to_cr8(vcpu);
+  x86_state& s = vcpu.arch().regs;
+  if (apic_pending_interrupt(vcpu) < 0) return false;
+  // One event per entry: an exception (or a re-injected event) goes first,
+  // and the window exit comes right after it is delivered.
+  if (s.event.valid || !interrupts_enabled(s)) return true;
+  int vector = apic_ack_interrupt(vcpu);
+  if (vector < 0) return false;
+  s.event = {1, uint8_t(vector), X86_EVENT_INTR, 0, 0};
+  vcpu.arch().stats.inc(arch::kVcpuStatIrqInjections);
+  return false;
+}
+
+kxx::Status wait_until_runnable(Vcpu& vcpu) {
+  VcpuState& st = vcpu.arch();
+  for (;;) {
+    take_events(vcpu);
+    if (st.mp_state == KVM_MP_STATE_HALTED && halt_ends(vcpu)) {
+      st.mp_state = KVM_MP_STATE_RUNNABLE;
+      st.stats.inc(arch::kVcpuStatHaltWakeup);
+    }
+    if (st.mp_state == KVM_MP_STATE_RUNNABLE) return kxx::OkStatus();
+    TRY_STATUS(vcpu.wait_for_request(Vcpu::kEntryBlockingRequests));
+  }
+}
+
+kxx::Status wait_uninitialized(Vcpu& vcpu) {
+  TRY_STATUS(vcpu.wait_for_request(Vcpu::kEntryBlockingRequests));
+  take_events(vcpu);
+  return kxx::Errno::kAgain;
+}
+
+kxx::Status set_mp_state_apic(Vcpu& vcpu, uint32_t state) {
+  VcpuState& st = vcpu.arch();
+  switch (state) {
+    case KVM_MP_STATE_RUNNABLE:
+    case KVM_MP_STATE_UNINITIALIZED:
+    case KVM_MP_STATE_INIT_RECEIVED:
+    case KVM_MP_STATE_HALTED: st.mp_state = state; return kxx::OkStatus();
+    case KVM_MP_STATE_SIPI_RECEIVED: {
+      // A SIPI that arrived and was not yet handled (as upstream: the
+      // vector is the one last latched).
+      VcpuApic* a = vcpu_apic(vcpu);
+      {
+        SpinLockGuard g(a->lock);
+        a->sipi_pending = true;
+      }
+      st.mp_state = KVM_MP_STATE_INIT_RECEIVED;
+      return kxx::OkStatus();
+    }
+    default: return kxx::Errno::kInval;
+  }
+}
+
+}  // namespace kvmpp::x86

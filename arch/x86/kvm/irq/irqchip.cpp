@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+// The VM's in-kernel PIC pair and I/O APIC: KVM_CREATE_IRQCHIP, KVM_IRQ_LINE,
+// KVM_GET/SET_IRQCHIP, their port and MMIO windows, and the routing of
+// interrupt messages to local APICs (SDM vol. 3A, "Message Signalled
+// Interrupts" and "Determining IPI Destination").
+#include <kvmpp/uaccess.hpp>
+#include <kxx/new.hpp>
+
+#include "irqchip.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+// The I/O APIC's register window (upstream's length).
+constexpr uint64_t kIoapicMmioSize = 0x100;
+// GSIs without user-defined routing: 0-15 reach the PIC and the I/O APIC,
+// 16-23 the I/O APIC only.
+constexpr unsigned kPicIrqs = 16;
+
+// Whether a local APIC is a destination of a message. @dest is 8 bits for
+// xAPIC-format messages and 32 for x2APIC ones (@x2).
+bool is_destination(Vm& vm, const Lapic& l, uint32_t dest, bool logical, bool x2) {
+  if (!l.hw_enabled()) return false;
+  if (l.x2apic_mode()) {
+    // An xAPIC-format 0xff reaches x2APIC destinations as a broadcast unless
+    // user space turned that quirk off (KVM_CAP_X2APIC_API).
+    if (x2 ? dest == 0xffffffffu : dest == 0xff && !vm.arch()->x2apic_broadcast_quirk_disabled)
+      return true;
+    if (!logical) return l.id() == dest;
+    // Cluster in bits 31:16, a bit per member in 15:0 ("Logical Destination
+    // Mode in x2APIC Mode").
+    uint32_t ldr = l.reg(apic::kLdr);
+    return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+  }
+  dest &= 0xff;
+  if (dest == 0xff) return true;
+  if (!logical) return l.id() == dest;
+  uint32_t ldr = l.reg(apic::kLdr) >> 24;
+  if ((l.reg(apic::kDfr) >> 28) == 0xf) return ldr & dest;  // flat model
+  // Cluster model: cluster in the high nibble, members in the low one.
+  return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
+}
+
+// Deliver one interrupt to one local APIC; wake its vCPU.
+void deliver_to(VcpuApic& a, ApicDeliveryMode mode, uint8_t vector, bool level) {
+  bool notify = false;
+  {
+    SpinLockGuard g(a.lock);
+    switch (mode) {
+      case ApicDeliveryMode::kFixed:
+      case ApicDeliveryMode::kLowest: notify = a.lapic.accept_interrupt(vector, level); break;
+      case ApicDeliveryMode::kInit:
+        a.init_pending = true;
+        notify = true;
+        break;
+      case ApicDeliveryMode::kStartup:
+        a.sipi_pending = true;
+        a.sipi_vector = vector;
+        notify = true;
+        break;
+      case ApicDeliveryMode::kExtInt:
+        notify = true;
+        break;  // the PIC's INTA decides
+      // NMI and SMI delivery are not implemented: the message is dropped
+      // (Documentation/irqchip.rst).
+      case ApicDeliveryMode::kNmi:
+      case ApicDeliveryMode::kSmi: break;
+    }
+  }
+  if (notify) a.vcpu.post_request(Vcpu::kRequestEvent);
+}
+
+// Send a message to every matching local APIC; lowest priority goes to the
+// first match (a valid choice: the arbitration is model specific).
+template <typename Match>
+void route(Vm& vm, ApicDeliveryMode mode, uint8_t vector, bool level, Match match) {
+  unsigned n = vm.online_vcpus();
+  for (unsigned i = 0; i < n; i++) {
+    Vcpu* v = vm.vcpu_at(i);
+    VcpuApic* a = v ? vcpu_apic(*v) : nullptr;
+    if (!a) continue;
+    bool hit;
+    {
+      SpinLockGuard g(a->lock);
+      hit = match(*v, a->lapic);
+    }
+    if (!hit) continue;
+    deliver_to(*a, mode, vector, level);
+    if (mode == ApicDeliveryMode::kLowest) return;
+  }
+}
+
+void kick_pic_targets(Vm& vm) {
+  unsigned n = vm.online_vcpus();
+  for (unsigned i = 0; i < n; i++) {
+    Vcpu* v = vm.vcpu_at(i);
+    if (v && pic_interrupt_for(*v)) v->post_request(Vcpu::kRequestEvent);
+  }
+}
+
+// Drive GSI @irq; returns the delivery status KVM_IRQ_LINE_STATUS reports:
+// 1 delivered, 0 masked or coalesced, -1 no such GSI.
+int set_gsi(Vm& vm, Irqchip& chip, uint32_t irq, bool level) {
+  if (irq >= ioapic::kPins) return -1;
+  IoapicMessage m;
+  bool pic_out = false, pic_new = false;
+  {
+    SpinLockGuard g(chip.lock);
+    if (irq < kPicIrqs) {
+      Pic8259& pic = irq < 8 ? chip.pic.master() : chip.pic.slave();
+      uint8_t bit = uint8_t(1u << (irq & 7));
+      bool before = pic.irr() & bit;
+      chip.pic.set_irq(irq, level);
+      pic_new = !before && (pic.irr() & bit);
+      pic_out = chip.pic.has_interrupt();
+    }
+    m = chip.ioapic.set_irq(irq, level);
+  }
+  if (pic_out) kick_pic_targets(vm);
+  if (m.valid) deliver_ioapic_message(vm, m);
+  return m.valid || pic_new ? 1 : 0;
+}
+
+}  // namespace
+
+Irqchip* irqchip(Vm& vm) { return __atomic_load_n(&vm.arch()->irqchip, __ATOMIC_ACQUIRE); }
+
+long create_irqchip(Vm& vm) {
+  auto st = vm.configure([&](bool have_vcpus) -> kxx::Status {
+    if (irqchip(vm)) return kxx::Errno::kExist;
+    if (have_vcpus) return kxx::Errno::kInval;
+    auto* chip = new (kxx::Alloc::kSleep) Irqchip;
+    if (!chip) return kxx::Errno::kNoMem;
+    __atomic_store_n(&vm.arch()->irqchip, chip, __ATOMIC_RELEASE);
+    return kxx::OkStatus();
+  });
+  return to_ret(st);
+}
+
+void destroy_irqchip(arch::VmState& s) {
+  delete s.irqchip;
+  s.irqchip = nullptr;
+}
+
+kxx::Status irq_line(Vm& vm, unsigned long uarg, bool with_status) {
+  auto req = TRY(copy_from_user<kvm_irq_level>(uarg));
+  Irqchip* chip = irqchip(vm);
+  if (!chip) return kxx::Errno::kNxio;
+  int status = set_gsi(vm, *chip, req.irq, req.level != 0);
+  if (!with_status) return kxx::OkStatus();
+  req.status = status;
+  return copy_to_user(uarg, req);
+}
+
+kxx::Status get_irqchip(Vm& vm, unsigned long uarg) {
+  auto req = TRY(copy_from_user<kvm_irqchip>(uarg));
+  Irqchip* chip = irqchip(vm);
+  if (!chip) return kxx::Errno::kNxio;
+  {
+    SpinLockGuard g(chip->lock);
+    switch (req.chip_id) {
+      case KVM_IRQCHIP_PIC_MASTER: chip->pic.master().get_state(&req.chip.pic); break;
+      case KVM_IRQCHIP_PIC_SLAVE: chip->pic.slave().get_state(&req.chip.pic); break;
+      case KVM_IRQCHIP_IOAPIC: chip->ioapic.get_state(&req.chip.ioapic); break;
+      default: return kxx::Errno::kInval;
+    }
+  }
+  return copy_to_user(uarg, req);
+}
+
+kxx::Status set_irqchip(Vm& vm, unsigned long uarg) {
+  auto req = TRY(copy_from_user<kvm_irqchip>(uarg));
+  Irqchip* chip = irqchip(vm);
+  if (!chip) return kxx::Errno::kNxio;
+  {
+    SpinLockGuard g(chip->lock);
+    switch (req.chip_id) {
+      case KVM_IRQCHIP_PIC_MASTER: chip->pic.master().set_state(req.chip.pic); break;
+      case KVM_IRQCHIP_PIC_SLAVE: chip->pic.slave().set_state(req.chip.pic); break;
+      case KVM_IRQCHIP_IOAPIC: chip->ioapic.set_state(req.chip.ioapic); break;
+      default: return kxx::Errno::kInval;
+    }
+  }
+  // The new state may have an interrupt ready.
+  kick_pic_targets(vm);
+  return kxx::OkStatus();
+}
+
+void deliver_ipi(Vcpu& source, const ApicIpi& ipi) {
+  // INIT level de-assert only resets arbitration IDs on old CPUs: nothing to do.
+  if (ipi.mode == ApicDeliveryMode::kInit && ipi.level_trigger && !ipi.assert_level) return;
+  bool x2 = false;
+  if (VcpuApic* a = vcpu_apic(source)) {
+    SpinLockGuard g(a->lock);
+    x2 = a->lapic.x2apic_mode();
+  }
+  route(source.vm(), ipi.mode, ipi.vector, ipi.level_trigger, [&](Vcpu& v, const Lapic& l) {
+    switch (ipi.shorthand) {
+      case ApicShorthand::kSelf: return &v == &source;
+      case ApicShorthand::kAllIncludingSelf: return l.hw_enabled();
+      case ApicShorthand::kAllButSelf: return &v != &source && l.hw_enabled();
+      case ApicShorthand::kNone: break;
+    }
+    return is_destination(source.vm(), l, ipi.dest, ipi.logical, x2);
+  });
+}
+
+void deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
+  route(vm, ApicDeliveryMode(m.delivery_mode), m.vector, m.level,
+        [&](Vcpu&, const Lapic& l) { return is_destination(vm, l, m.dest, m.logical, false); });
+}
+
+void ioapic_eoi(Vm& vm, uint8_t vector) {
+  Irqchip* chip = irqchip(vm);
+  if (!chip) return;
+  IoapicMessage out[ioapic::kPins];
+  unsigned n;
+  {
+    SpinLockGuard g(chip->lock);
+    n = chip->ioapic.eoi(vector, out);
+  }
+  for (unsigned i = 0; i < n; i++) deliver_ioapic_message(vm, out[i]);
+}
+
+bool pic_interrupt_for(Vcpu& vcpu) {
+  Irqchip* chip = irqchip(vcpu.vm());
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!chip || !a) return false;
+  {
+    // LINT0 passes the PIC's INT through in ExtINT mode, or with the APIC
+    // hardware-disabled ("Local Vector Table").
+    SpinLockGuard g(a->lock);
+    uint32_t lvt0 = a->lapic.reg(apic::kLvtLint0);
+    bool extint = ((lvt0 >> 8) & 7) == uint32_t(ApicDeliveryMode::kExtInt);
+    if (a->lapic.hw_enabled() && (!extint || (lvt0 & apic::kLvtMasked))) return false;
+  }
+  SpinLockGuard g(chip->lock);
+  return chip->pic.has_interrupt();
+}
+
+int pic_ack(Vm& vm) {
+  Irqchip* chip = irqchip(vm);
+  if (!chip) return -1;
+  SpinLockGuard g(chip->lock);
+  if (!chip->pic.has_interrupt()) return -1;
+  return chip->pic.ack();
+}
+
+bool kernel_pio(Vcpu& vcpu, uint16_t port, bool in, unsigned size, uint8_t* data) {
+  Irqchip* chip = irqchip(vcpu.vm());
+  if (!chip || size != 1) return false;
+  bool handled, pic_out;
+  {
+    SpinLockGuard g(chip->lock);
+    handled = in ? chip->pic.pio_read(port, data) : chip->pic.pio_write(port, *data);
+    pic_out = chip->pic.has_interrupt();
+  }
+  // Unmasking or an EOI may let a request through.
+  if (handled && !in && pic_out) kick_pic_targets(vcpu.vm());
+  return handled;
+}
+
+bool kernel_mmio_read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data) {
+  if (apic_mmio_read(vcpu, gpa, len, data)) return true;
+  Irqchip* chip = irqchip(vcpu.vm());
+  if (!chip) return false;
+  SpinLockGuard g(chip->lock);
+  uint64_t base = chip->ioapic.base_address();
+  if (gpa < base || gpa + len > base + kIoapicMmioSize) return false;
+  uint32_t v = len == 4 ? chip->ioapic.mmio_read(uint32_t(gpa - base)) : 0;
+  __builtin_memset(data, 0, len);
+  __builtin_memcpy(data, &v, len < 4 ? len : 4);
+  return true;
+}
+
+bool kernel_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) {
+  if (apic_mmio_write(vcpu, gpa, len, data)) return true;
+  Irqchip* chip = irqchip(vcpu.vm());
+  if (!chip) return false;
+  IoapicMessage m;
+  {
+    SpinLockGuard g(chip->lock);
+    uint64_t base = chip->ioapic.base_address();
+    if (gpa < base || gpa + len > base + kIoapicMmioSize) return false;
+    if (len == 4) {
+      uint32_t v;
+      __builtin_memcpy(&v, data, 4);
+      m = chip->ioapic.mmio_write(uint32_t(gpa - base), v);
+    }
+  }
+  if (m.valid) deliver_ioapic_message(vcpu.vm(), m);
+  return true;
+}
+
+}  // namespace kvmpp::x86

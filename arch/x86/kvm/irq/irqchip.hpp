@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+// The in-kernel interrupt controllers (KVM_CREATE_IRQCHIP): the VM's 8259 pair
+// and I/O APIC, each vCPU's local APIC, and the wiring between them and the
+// run loop. The models in irq/ are pure state machines; this layer adds the
+// locks, the timer, the routing of messages and the ioctls.
+//
+// Locking: Irqchip::lock protects the PIC pair and the I/O APIC; a VcpuApic's
+// lock protects its Lapic and its INIT/SIPI latches. They are never nested:
+// a model's output (an IPI, an EOI, an I/O APIC message) is routed after its
+// lock is dropped. Timer state changes only under the vCPU's mutex (its own
+// thread or a vCPU ioctl); the timer callback only posts a request.
+#pragma once
+
+#include "../x86.hpp"
+#include "ioapic.hpp"
+#include "lapic.hpp"
+#include "pic.hpp"
+
+namespace kvmpp::x86 {
+
+struct Irqchip {
+  Spinlock lock;
+  PicPair pic;
+  Ioapic ioapic;
+};
+
+// The APIC timer's input clock: one tick per nanosecond before the divider
+// (a 1 GHz bus), as upstream KVM reports it.
+inline constexpr uint32_t kApicBusCycleNs = 1;
+
+struct VcpuApic {
+  explicit VcpuApic(Vcpu& v) : vcpu(v) {}
+  Vcpu& vcpu;
+  Spinlock lock;
+  Lapic lapic{kApicBusCycleNs};
+  void* timer = nullptr;  // glue hrtimer: posts Vcpu::kRequestTimer
+  bool init_pending = false;
+  bool sipi_pending = false;
+  uint8_t sipi_vector = 0;
+};
+
+// Null when the VM has no in-kernel irqchip.
+Irqchip* irqchip(Vm& vm);
+inline VcpuApic* vcpu_apic(Vcpu& vcpu) { return vcpu.arch().apic; }
+
+// ---- VM level (irq/irqchip.cpp) ------------------------------------------
+long create_irqchip(Vm& vm);
+void destroy_irqchip(arch::VmState& s);
+kxx::Status irq_line(Vm& vm, unsigned long uarg, bool with_status);
+kxx::Status get_irqchip(Vm& vm, unsigned long uarg);
+kxx::Status set_irqchip(Vm& vm, unsigned long uarg);
+// Route what a local APIC or the I/O APIC sent.
+void deliver_ipi(Vcpu& source, const ApicIpi& ipi);
+void deliver_ioapic_message(Vm& vm, const IoapicMessage& m);
+// A local APIC retired a level-triggered vector: tell the I/O APIC.
+void ioapic_eoi(Vm& vm, uint8_t vector);
+// The PIC's INT output as a vCPU sees it (only through LINT0 in ExtINT mode,
+// or with its APIC disabled), and the INTA cycle.
+bool pic_interrupt_for(Vcpu& vcpu);
+int pic_ack(Vm& vm);
+// Port I/O and MMIO the in-kernel devices claim. Return false when the
+// access is not theirs (it then goes to user space).
+bool kernel_pio(Vcpu& vcpu, uint16_t port, bool in, unsigned size, uint8_t* data);
+bool kernel_mmio_read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data);
+bool kernel_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data);
+
+// ---- vCPU level (irq/apic.cpp) ------------------------------------------
+// Give the vCPU a local APIC when its VM has an irqchip (vCPU creation).
+kxx::Status apic_init(Vcpu& vcpu);
+void apic_destroy(Vcpu& vcpu);
+kxx::Status get_lapic(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_lapic(Vcpu& vcpu, unsigned long uarg);
+// IA32_APIC_BASE changed (already validated): update the model.
+kxx::Status apic_set_base(Vcpu& vcpu, uint64_t value, bool host);
+// The xAPIC page, when @gpa is in it.
+bool apic_mmio_read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data);
+bool apic_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data);
+// x2APIC MSRs; an error means #GP.
+kxx::Result<uint64_t> apic_read_msr(Vcpu& vcpu, uint32_t msr);
+kxx::Status apic_write_msr(Vcpu& vcpu, uint32_t msr, uint64_t value);
+// Fire an expired timer and re-arm the host timer (vCPU thread).
+void apic_service_timer(Vcpu& vcpu);
+// CR8 is the TPR's upper nibble: copy it to the VMCB before an entry and
+// back after an exit.
+void apic_tpr_to_cr8(Vcpu& vcpu);
+void apic_cr8_to_tpr(Vcpu& vcpu);
+// The vector an interrupt acknowledge would return now (APIC or PIC), or -1.
+int apic_pending_interrupt(Vcpu& vcpu);
+// The INTA cycle: the vector to inject, or -1 when nothing is pending any more.
+int apic_ack_interrupt(Vcpu& vcpu);
+
+// ---- the run loop (irq/inject.cpp) -----------------------------------
+// Before an entry: handle timer expiry and INIT/SIPI, inject a pending
+// interrupt the guest can take now, or ask for an interrupt window.
+// Returns whether to open the window.
+bool prepare_interrupts(Vcpu& vcpu);
+// A vCPU that is not runnable (halted, waiting for INIT/SIPI) sleeps until it
+// is: -EINTR when a signal arrives first.
+kxx::Status wait_until_runnable(Vcpu& vcpu);
+// KVM_RUN on a processor that waits for INIT: sleep until an event, take
+// it, and return -EAGAIN (user space runs again), or -EINTR on a signal.
+kxx::Status wait_uninitialized(Vcpu& vcpu);
+// KVM_GET/SET_MP_STATE with an in-kernel local APIC.
+kxx::Status set_mp_state_apic(Vcpu& vcpu, uint32_t state);
+
+}  // namespace kvmpp::x86

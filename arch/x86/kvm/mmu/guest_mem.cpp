@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+// Guest memory by guest-physical and by linear address. Guest RAM is the
+// VMM's memory: the copies go through the VMM's own mapping of it (we run in
+// the VMM's context), so they stay coherent with what the guest sees.
+#include <glue/glue.h>
+
+#include "../x86.hpp"
+#include "mmu.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+template <typename Copy>
+kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Copy copy) {
+  ReadLock slots(vm.slots_lock());
+  unsigned done = 0;
+  while (done < len) {
+    uint64_t a = gpa + done;
+    const Memslot* slot = vm.memslots().find_gfn(a >> kPageShift);
+    if (!slot || (write && slot->readonly())) return kxx::Errno::kFault;
+    unsigned chunk = kxx::min<unsigned>(len - done, unsigned(KVMG_PAGE_SIZE - (a & 0xfff)));
+    uint64_t hva = slot->hva(a >> kPageShift) + (a & 0xfff);
+    if (copy(hva, done, chunk) != 0) return kxx::Errno::kFault;
+    done += chunk;
+  }
+  return kxx::OkStatus();
+}
+
+}  // namespace
+
+kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len) {
+  auto* out = static_cast<uint8_t*>(buf);
+  return for_each_page(vm, gpa, len, false, [&](uint64_t hva, unsigned off, unsigned n) {
+    return kvmg_copy_from_user(out + off, hva, n);
+  });
+}
+
+kxx::Status write_gpa(Vm& vm, uint64_t gpa, const void* buf, unsigned len) {
+  auto* in = static_cast<const uint8_t*>(buf);
+  return for_each_page(vm, gpa, len, true, [&](uint64_t hva, unsigned off, unsigned n) {
+    return kvmg_copy_to_user(hva, in + off, n);
+  });
+}
+
+namespace {
+
+// Linear accesses are split at guest page boundaries: each page translates
+// on its own.
+template <typename Access>
+kxx::Status for_each_linear_page(Vcpu& vcpu, uint64_t linear, unsigned len, unsigned access,
+                                 Access fn) {
+  x86_state& s = vcpu.arch().regs;
+  bool supervisor = s.seg[X86_SS].dpl != 3;
+  unsigned done = 0;
+  while (done < len) {
+    uint64_t a = linear + done;
+    unsigned chunk = kxx::min<unsigned>(len - done, unsigned(KVMG_PAGE_SIZE - (a & 0xfff)));
+    auto t = TRY(translate(vcpu.vm(), s, a, access, supervisor));
+    if (t.fault) {
+      s.cr2 = a;
+      queue_exception(s, kPfVector, true, t.error_code);
+      return kxx::Errno::kAgain;
+    }
+    TRY_STATUS(fn(t.gpa, done, chunk));
+    done += chunk;
+  }
+  return kxx::OkStatus();
+}
+
+}  // namespace
+
+kxx::Status read_linear(Vcpu& vcpu, uint64_t linear, void* buf, unsigned len, unsigned access) {
+  auto* out = static_cast<uint8_t*>(buf);
+  return for_each_linear_page(vcpu, linear, len, access,
+                              [&](uint64_t gpa, unsigned off, unsigned n) {
+                                return read_gpa(vcpu.vm(), gpa, out + off, n);
+                              });
+}
+
+kxx::Status write_linear(Vcpu& vcpu, uint64_t linear, const void* buf, unsigned len) {
+  auto* in = static_cast<const uint8_t*>(buf);
+  return for_each_linear_page(vcpu, linear, len, kWrite,
+                              [&](uint64_t gpa, unsigned off, unsigned n) {
+                                return write_gpa(vcpu.vm(), gpa, in + off, n);
+                              });
+}
+
+}  // namespace kvmpp::x86

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+// Guest memory: by guest-physical address through the slots, by linear
+// address through the guest's own page tables, and nested page faults.
+#pragma once
+
+#include "../x86.hpp"
+
+namespace kvmpp::x86 {
+
+// Guest memory by guest-physical address, through the memory slots (takes
+// the slots lock for reading). -EFAULT when not backed by a slot.
+kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len);
+kxx::Status write_gpa(Vm& vm, uint64_t gpa, const void* buf, unsigned len);
+
+// The guest's own page tables (x86_walk.cpp).
+enum Access : unsigned { kRead = 0, kWrite = 1, kFetch = 2 };
+struct Translation {
+  uint64_t gpa = 0;
+  bool fault = false;       // a #PF the guest must see
+  uint32_t error_code = 0;  // its error code
+  bool writable = false;    // as far as the guest's tables allow
+  bool user = false;
+};
+kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, unsigned access,
+                                   bool supervisor);
+// Read/write guest memory by linear address (faults become #PF for the guest
+// and -EAGAIN for the caller: re-enter so the guest handles it).
+kxx::Status read_linear(Vcpu& vcpu, uint64_t linear, void* buf, unsigned len, unsigned access);
+kxx::Status write_linear(Vcpu& vcpu, uint64_t linear, const void* buf, unsigned len);
+
+// A nested page fault (tdp_fault.cpp): map guest RAM, or emulate MMIO.
+kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit);
+}  // namespace kvmpp::x86

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+// Walking the guest's own page tables in software (SDM vol. 3A, "Paging":
+// 32-bit, PAE and 4/5-level paging). Used to reach guest memory by linear
+// address (string I/O, instruction fetch for emulation) and by KVM_TRANSLATE.
+// Accessed/dirty bits are not set by these software walks.
+#include "../x86.hpp"
+#include "mmu.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+constexpr uint64_t kP = 1, kRw = 2, kUs = 4, kPs = 0x80;
+constexpr uint64_t kNx = 1ull << 63;
+constexpr uint64_t kAddr = 0x000ffffffffff000ull;
+// #PF error code bits.
+constexpr uint32_t kPfPresent = 1, kPfWrite = 2, kPfUser = 4, kPfFetch = 16;
+
+struct Walk {
+  bool writable = true, user = true, nx = false;
+  void add(uint64_t e) {
+    writable &= bool(e & kRw);
+    user &= bool(e & kUs);
+    nx |= bool(e & kNx);
+  }
+};
+
+}  // namespace
+
+kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, unsigned access,
+                                   bool supervisor) {
+  Translation t;
+  if (!(s.cr0 & kCr0Pg)) {
+    t.gpa = long_mode(s) ? linear : (linear & 0xffffffffull);
+    t.writable = t.user = true;
+    return t;
+  }
+  bool nxe = s.efer & kEferNxe;
+  Walk w;
+  uint64_t gpa = 0;
+  auto fault = [&](bool present) {
+    t.fault = true;
+    t.error_code = (present ? kPfPresent : 0) | (access == kWrite ? kPfWrite : 0) |
+                   (supervisor ? 0 : kPfUser) | (access == kFetch && nxe ? kPfFetch : 0);
+    return t;
+  };
+
+  if (!(s.cr4 & kCr4Pae)) {
+    // 32-bit paging: two levels of 4-byte entries; PSE allows 4 MiB pages.
+    uint32_t pde, pte;
+    TRY_STATUS(read_gpa(vm, (s.cr3 & 0xfffff000) + ((linear >> 22) & 0x3ff) * 4, &pde, 4));
+    if (!(pde & kP)) return fault(false);
+    w.add(pde);
+    if ((pde & kPs) && (s.cr4 & kCr4Pse)) {
+      gpa = (pde & 0xffc00000u) | (linear & 0x3fffff);
+    } else {
+      TRY_STATUS(read_gpa(vm, (pde & 0xfffff000) + ((linear >> 12) & 0x3ff) * 4, &pte, 4));
+      if (!(pte & kP)) return fault(false);
+      w.add(pte);
+      gpa = (pte & 0xfffff000u) | (linear & 0xfff);
+    }
+  } else {
+    unsigned levels = long_mode(s) ? ((s.cr4 & kCr4La57) ? 5 : 4) : 3;
+    uint64_t table = s.cr3 & kAddr;
+    if (levels == 3) {
+      // PAE: four PDPTEs at CR3[31:5]; they carry no permission bits.
+      uint64_t pdpte;
+      TRY_STATUS(read_gpa(vm, (s.cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, &pdpte, 8));
+      if (!(pdpte & kP)) return fault(false);
+      table = pdpte & kAddr;
+      levels = 2;
+    }
+    for (unsigned level = levels; level >= 1; level--) {
+      unsigned shift = 12 + 9 * (level - 1);
+      uint64_t e;
+      TRY_STATUS(read_gpa(vm, table + ((linear >> shift) & 511) * 8, &e, 8));
+      if (!(e & kP)) return fault(false);
+      w.add(e);
+      if (level == 1 || ((e & kPs) && level <= 3)) {
+        uint64_t mask = (uint64_t(1) << shift) - 1;
+        gpa = ((e & kAddr) & ~mask) | (linear & mask);
+        break;
+      }
+      table = e & kAddr;
+    }
+  }
+
+  // Permissions (SDM "Access Rights"): supervisor writes honour CR0.WP.
+  bool wp = s.cr0 & kCr0Wp;
+  if (access == kWrite && !w.writable && (!supervisor || wp)) return fault(true);
+  if (!supervisor && !w.user) return fault(true);
+  if (access == kFetch && nxe && w.nx) return fault(true);
+  t.gpa = gpa;
+  t.writable = w.writable;
+  t.user = w.user;
+  return t;
+}
+
+}  // namespace kvmpp::x86

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+// KVM_RUN on x86: finish the previous user-space exit, then enter the guest
+// until an exit needs user space, a signal arrives, or an error occurs.
+#include <glue/glue.h>
+#include <glue/x86.h>
+#include <kvmpp/uaccess.hpp>
+#include <kxx/scope_guard.hpp>
+
+#include "../irq/irqchip.hpp"
+#include "../mmu/mmu.hpp"
+#include "../msr/msr.hpp"
+#include "../pv/pv.hpp"
+#include "../state/state.hpp"
+#include "run.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+// One entry into the guest. Interrupts are off from the last check of
+// requests and signals until the exit, so a kick cannot be missed.
+kxx::Status enter_guest(Vcpu& vcpu, x86_run& run, bool irq_window) {
+  kvmg_preempt_disable();
+  kvmg_irq_disable();
+  // With interrupts off: a softirq's kernel_fpu_begin() can no longer take
+  // the guest's state out of the registers between here and VMRUN.
+  kvmg_fpu_prepare_entry();
+  // Shutdown (or a CPU going offline) turns virtualization off with an
+  // interrupt, which cannot arrive between this check and the exit.
+  if (!kvmg_virt_enabled_this_cpu()) {
+    kvmg_irq_enable();
+    kvmg_preempt_enable();
+    return kxx::Errno::kIo;
+  }
+  vcpu.arch().last_cpu = kvmg_this_cpu();
+  vcpu.enter_guest_mode(vcpu.arch().last_cpu);
+  run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
+  if (irq_window) run.flags |= X86_RUN_IRQ_WINDOW;
+  // An interrupt or timer request that came after prepare_interrupts()
+  // looked, or a pvclock update: go round again rather than enter without it.
+  if (kvmg_signal_pending() || kvmg_need_resched() ||
+      vcpu.has_request(Vcpu::kEntryBlockingRequests | Vcpu::kRequestClockUpdate)) {
+    if (run.flags & X86_RUN_FLUSH_TLB) vcpu.make_request(Vcpu::kRequestTlbFlush);
+    vcpu.exit_guest_mode();
+    kvmg_irq_enable();
+    kvmg_preempt_enable();
+    run.exit = {};
+    run.exit.kind = X86_EXIT_INTR;
+    return kxx::OkStatus();
+  }
+  int r = vcpu.vm().backend().vcpu_run(vcpu.backend_vcpu(), &run);
+  vcpu.exit_guest_mode();
+  kvmg_x86_restore_host_debugregs();
+  kvmg_irq_enable();
+  kvmg_preempt_enable();
+  if (r) return kxx::Errno(-r);
+  auto& stats = vcpu.arch().stats;
+  stats.inc(arch::kVcpuStatExits);
+  if (run.exit.kind == X86_EXIT_INTR) stats.inc(arch::kVcpuStatIrqExits);
+  if (run.exit.kind == X86_EXIT_IRQ_WINDOW) stats.inc(arch::kVcpuStatIrqWindowExits);
+  if (run.flags & X86_RUN_FLUSH_TLB) stats.inc(arch::kVcpuStatTlbFlush);
+  return kxx::OkStatus();
+}
+
+kxx::Result<Next> handle_exit(Vcpu& vcpu, const x86_exit& exit) {
+  kvm_run* kr = vcpu.run();
+  switch (exit.kind) {
+    case X86_EXIT_NONE:
+    case X86_EXIT_INTR:
+    case X86_EXIT_IRQ_WINDOW: return Next::kEnter;
+    case X86_EXIT_IO: return handle_io(vcpu, exit);
+    case X86_EXIT_TDP_FAULT: return handle_tdp_fault(vcpu, exit);
+    case X86_EXIT_SHUTDOWN: kr->exit_reason = KVM_EXIT_SHUTDOWN; return Next::kUser;
+    case X86_EXIT_FAIL_ENTRY:
+      kr->exit_reason = KVM_EXIT_FAIL_ENTRY;
+      kr->fail_entry.hardware_entry_failure_reason = exit.hw_reason;
+      kr->fail_entry.cpu = vcpu.arch().last_cpu;
+      return Next::kUser;
+    default: return handle_other_exit(vcpu, exit);
+  }
+}
+
+}  // namespace
+
+}  // namespace kvmpp::x86
+
+namespace kvmpp::arch {
+
+void kick_async(Vcpu& vcpu) {
+  unsigned cpu;
+  if (vcpu.in_guest_on(&cpu)) kvmg_x86_kick_cpu_async(cpu);
+}
+
+static long run_loop(Vcpu& vcpu) {
+  using namespace x86;
+  kvm_run* kr = vcpu.run();
+  VcpuState& st = vcpu.arch();
+  if (auto s = complete_io(vcpu); !s.ok()) return s.to_ret();
+  complete_msr(vcpu);
+  // Finishing an MMIO read may itself need user space (a read-modify-write
+  // writes next).
+  if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)
+    return next.ok() ? 0 : next.error().to_ret();
+  // exit_reason keeps what the last exit said (the selftest library reads
+  // a completed KVM_EXIT_IO again after an immediate exit), as upstream.
+  if (kr->immediate_exit) return -long(kxx::Errno::kIntr);
+  // A processor waiting for INIT returns to user space after each event.
+  if (st.mp_state == KVM_MP_STATE_UNINITIALIZED && vcpu_apic(vcpu)) {
+    auto s = wait_uninitialized(vcpu);
+    if (!s.ok() && s.error().code == kxx::Errno::kIntr) {
+      st.stats.inc(arch::kVcpuStatSignalExits);
+      kr->exit_reason = KVM_EXIT_INTR;
+    }
+    return s.to_ret();
+  }
+
+  kvmg_fpu_load_guest(st.fpu);
+  auto put_fpu = kxx::defer([&] { kvmg_fpu_put_guest(st.fpu); });
+  x86_run run{};
+  run.state = &st.regs;
+  run.host_xcr0 = kvmg_x86_host_xcr0();
+  run.host_pku = kvmg_x86_host_has_pku();
+  run.tdp_root = vcpu.vm().arch()->tdp.root_pa();
+  if (disabled_exits(vcpu.vm()) & KVM_X86_DISABLE_EXITS_HLT) run.passthrough |= X86_PASSTHROUGH_HLT;
+  for (;;) {
+    if (kvmg_signal_pending()) {
+      vcpu.arch().stats.inc(arch::kVcpuStatSignalExits);
+      kr->exit_reason = KVM_EXIT_INTR;
+      return -long(kxx::Errno::kIntr);
+    }
+    kvmg_cond_resched();
+    // A halted vCPU, or one waiting for INIT/SIPI, sleeps here.
+    if (st.mp_state != KVM_MP_STATE_RUNNABLE) {
+      if (auto s = wait_until_runnable(vcpu); !s.ok()) {
+        if (s.error().code == kxx::Errno::kIntr) st.stats.inc(arch::kVcpuStatSignalExits);
+        kr->exit_reason = KVM_EXIT_INTR;
+        return s.to_ret();
+      }
+    }
+    pv_prepare_entry(vcpu);
+    step_over_soft_event(vcpu);
+    bool irq_window = prepare_interrupts(vcpu);
+    if (auto s = enter_guest(vcpu, run, irq_window); !s.ok()) return s.to_ret();
+    apic_cr8_to_tpr(vcpu);
+    auto next = handle_exit(vcpu, run.exit);
+    if (!next.ok()) return next.error().to_ret();
+    if (next.value() == Next::kUser) return 0;
+  }
+}
+
+// kvm_run's register fields around KVM_RUN (api.rst, "kvm_run"): CR8 comes
+// in from user space unless an in-kernel local APIC owns it, and CR8, the
+// APIC base and the interrupt flag go out after every return.
+static long apply_run_inputs(Vcpu& vcpu) {
+  if (x86::vcpu_apic(vcpu)) return 0;
+  uint64_t cr8 = vcpu.run()->cr8;
+  if (cr8 > 15) return to_ret(kxx::Errno::kInval);
+  vcpu.arch().regs.cr8 = cr8;
+  return 0;
+}
+
+static void fill_run_outputs(Vcpu& vcpu) {
+  const x86_state& s = vcpu.arch().regs;
+  kvm_run* kr = vcpu.run();
+  constexpr uint64_t kRflagsIf = 1u << 9;
+  kr->if_flag = (s.rflags & kRflagsIf) != 0;
+  kr->cr8 = s.cr8;
+  kr->apic_base = vcpu.arch().apic_base;
+  // With the PIC in the kernel, user space never injects (upstream reports 1).
+  kr->ready_for_interrupt_injection =
+      x86::vcpu_apic(vcpu) || (kr->if_flag && !s.interrupt_shadow && !s.event.valid);
+  kr->flags = 0;
+}
+
+long vcpu_run(Vcpu& vcpu) {
+  long r = apply_run_inputs(vcpu);
+  if (r == 0) {
+    if (auto s = x86::sync_regs_in(vcpu); !s.ok())
+      r = s.to_ret();
+    else
+      r = run_loop(vcpu);
+  }
+  x86::sync_regs_out(vcpu);
+  fill_run_outputs(vcpu);
+  return r;
+}
+
+}  // namespace kvmpp::arch

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+// KVM_GET/SET_VCPU_EVENTS (api.rst, "KVM_GET_VCPU_EVENTS"): the exception,
+// interrupt or NMI being injected, and the interrupt shadow. There is one
+// event in flight at a time (x86_state.event), as on the hardware; NMI
+// blocking, SMM, pending NMIs, exception payloads and pending triple faults
+// do not exist here, so a request for them is refused (-EINVAL).
+#include <kvmpp/uaccess.hpp>
+
+#include "../x86.hpp"
+#include "state.hpp"
+
+namespace kvmpp::x86 {
+namespace {
+
+constexpr uint8_t kNmiVector = 2;
+
+}  // namespace
+
+kvm_vcpu_events read_events(Vcpu& vcpu) {
+  const x86_state& s = vcpu.arch().regs;
+  kvm_vcpu_events e{};
+  const x86_event& ev = s.event;
+  if (ev.valid) {
+    switch (ev.type) {
+      case X86_EVENT_EXCEPTION:
+        e.exception.injected = 1;
+        e.exception.nr = ev.vector;
+        e.exception.has_error_code = ev.has_error;
+        e.exception.error_code = ev.error_code;
+        break;
+      case X86_EVENT_NMI: e.nmi.injected = 1; break;
+      case X86_EVENT_INTR:
+      case X86_EVENT_SOFT_INT:
+        e.interrupt.injected = 1;
+        e.interrupt.nr = ev.vector;
+        e.interrupt.soft = ev.type == X86_EVENT_SOFT_INT;
+        break;
+      default: break;
+    }
+  }
+  // SVM has one interrupt-shadow bit; report it as the STI kind.
+  e.interrupt.shadow = s.interrupt_shadow ? KVM_X86_SHADOW_INT_STI : 0;
+  e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
+  return e;
+}
+
+kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e) {
+  constexpr uint32_t kKnown = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
+                              KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
+  // Exception payloads and pending triple faults are capabilities that are
+  // not offered: their flags are unknown here.
+  if (e.flags & ~kKnown) return kxx::Errno::kInval;
+  if ((e.exception.injected || e.exception.pending) &&
+      (e.exception.nr > 31 || e.exception.nr == kNmiVector))
+    return kxx::Errno::kInval;
+  // Nothing can be pending behind the event in flight, and there is no SMM.
+  if (e.exception.pending) return kxx::Errno::kInval;
+  if ((e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) && e.nmi.pending) return kxx::Errno::kInval;
+  if ((e.flags & KVM_VCPUEVENT_VALID_SMM) && (e.smi.smm || e.smi.pending))
+    return kxx::Errno::kInval;
+  unsigned injected = !!e.exception.injected + !!e.interrupt.injected + !!e.nmi.injected;
+  if (injected > 1) return kxx::Errno::kInval;
+
+  x86_state& s = vcpu.arch().regs;
+  x86_event ev{};
+  if (e.exception.injected) {
+    ev = {1, e.exception.nr, X86_EVENT_EXCEPTION, e.exception.has_error_code,
+          e.exception.error_code};
+  } else if (e.interrupt.injected) {
+    ev = {1, e.interrupt.nr, uint8_t(e.interrupt.soft ? X86_EVENT_SOFT_INT : X86_EVENT_INTR), 0, 0};
+  } else if (e.nmi.injected) {
+    ev = {1, kNmiVector, X86_EVENT_NMI, 0, 0};
+  }
+  s.event = ev;
+  s.event_at_insn = 0;  // user space hands over an event ready to deliver
+  if (e.flags & KVM_VCPUEVENT_VALID_SHADOW) s.interrupt_shadow = e.interrupt.shadow != 0;
+  return kxx::OkStatus();
+}
+
+kxx::Status get_vcpu_events(Vcpu& vcpu, unsigned long uarg) {
+  return copy_to_user(uarg, read_events(vcpu));
+}
+
+kxx::Status set_vcpu_events(Vcpu& vcpu, unsigned long uarg) {
+  auto e = TRY(copy_from_user<kvm_vcpu_events>(uarg));
+  return write_events(vcpu, e);
+}
+
+}  // namespace kvmpp::x86

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+// Per-VM x86 state: the TDP tables and what memslot changes do to them.
+#include <glue/glue.h>
+#include <glue/x86.h>
+#include <kxx/new.hpp>
+
+#include "irq/irqchip.hpp"
+#include "pv/pv.hpp"
+
+namespace kvmpp::arch {
+
+kxx::Result<VmState*> vm_init(Vm&) {
+  auto* s = new (kxx::Alloc::kSleep) VmState;
+  if (!s) return kxx::Errno::kNoMem;
+  if (auto st = s->tdp.init(kvmg_x86_host_paging_levels()); !st.ok()) {
+    delete s;
+    return st.error();
+  }
+  x86::pvclock_vm_init(s->pv);
+  return s;
+}
+
+void vm_destroy(VmState* s) {
+  x86::destroy_irqchip(*s);
+  delete s;
+}
+
+bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables) {
+  if (!tables) return vm.arch()->tdp.zap(start, end);
+  return vm.arch()->tdp.zap(start, end, tables->pages, &tables->count, ZappedTables::kMax);
+}
+
+void sample_vm_stats(Vm& vm) {
+  vm.stats().set(kVmStatPages4k, vm.arch()->tdp.leaves_4k());
+  vm.stats().set(kVmStatPages2m, vm.arch()->tdp.leaves_2m());
+}
+
+void memslot_changed(Vm& vm, const MemslotChange& c, ZappedTables* tables) {
+  switch (c.kind) {
+    case MemslotChange::kDelete:
+    case MemslotChange::kMove:
+    // Flags: today only READONLY exists and it cannot change, but a flags
+    // change must never leave a mapping with the old permissions.
+    case MemslotChange::kFlagsOnly:
+      zap_gfns(vm, c.old_slot.base_gfn, c.old_slot.end_gfn(), tables);
+      break;
+    case MemslotChange::kCreate:
+    case MemslotChange::kNone: break;
+  }
+}
+
+}  // namespace kvmpp::arch

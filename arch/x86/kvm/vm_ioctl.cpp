@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+// The x86 ioctl dispatchers for /dev/kvm and VM fds: one line per ioctl, the
+// work in the file of its concept.
+#include <glue/x86.h>
+#include <kvmpp/arch.hpp>
+#include <kvmpp/uaccess.hpp>
+
+#include <virt/kvm/vm.hpp>
+
+#include "cpuid/cpuid.hpp"
+#include "irq/irqchip.hpp"
+#include "msr/msr.hpp"
+#include "pv/pv.hpp"
+#include "x86.hpp"
+
+namespace kvmpp::arch {
+
+long dev_ioctl(unsigned int cmd, unsigned long arg) {
+  switch (cmd) {
+    case KVM_GET_SUPPORTED_CPUID: return to_ret(x86::get_supported_cpuid(arg));
+    case KVM_GET_MSR_INDEX_LIST: return to_ret(x86::get_msr_index_list(arg));
+    case KVM_GET_MSR_FEATURE_INDEX_LIST: return to_ret(x86::get_msr_feature_index_list(arg));
+    case KVM_GET_MSRS: return to_ret(x86::get_feature_msrs(arg));
+    // Machine-check emulation (KVM_CAP_MCE, KVM_X86_SETUP_MCE) is not
+    // offered: no MCG_CAP feature, no bank.
+    case KVM_X86_GET_MCE_CAP_SUPPORTED: return to_ret(copy_to_user(arg, uint64_t(0)));
+    default: return to_ret(kxx::Errno::kInval);
+  }
+}
+
+namespace {
+
+// The smallest value upstream accepts (KVM_MIN_ALLOC_MMU_PAGES).
+constexpr unsigned long kMinMmuPages = 64;
+
+long set_nr_mmu_pages(Vm& vm, unsigned long n) {
+  if (n < kMinMmuPages) return to_ret(kxx::Errno::kInval);
+  vm.arch()->nr_mmu_pages = n;
+  return 0;
+}
+
+}  // namespace
+
+long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
+  switch (cmd) {
+    case KVM_SET_NR_MMU_PAGES: return set_nr_mmu_pages(vm, arg);
+    case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
+    case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
+    case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
+    case KVM_X86_SET_MSR_FILTER: return to_ret(x86::set_msr_filter(vm, arg));
+    case KVM_CREATE_IRQCHIP: return x86::create_irqchip(vm);
+    case KVM_IRQ_LINE: return to_ret(x86::irq_line(vm, arg, false));
+    case KVM_IRQ_LINE_STATUS: return to_ret(x86::irq_line(vm, arg, true));
+    case KVM_GET_IRQCHIP: return to_ret(x86::get_irqchip(vm, arg));
+    case KVM_SET_IRQCHIP: return to_ret(x86::set_irqchip(vm, arg));
+    case KVM_GET_CLOCK: return to_ret(x86::get_clock(vm, arg));
+    case KVM_SET_CLOCK: return to_ret(x86::set_clock(vm, arg));
+    default: return to_ret(kUnknownVmIoctl);
+  }
+}
+
+}  // namespace kvmpp::arch
