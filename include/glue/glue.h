@@ -72,6 +72,13 @@ void kvmg_spin_init(struct kvmg_spinlock *l);
 void kvmg_spin_lock(struct kvmg_spinlock *l);
 void kvmg_spin_unlock(struct kvmg_spinlock *l);
 
+/* ---- RCU ------------------------------------------------------------- */
+/* A read-side critical section (nestable; no sleeping inside), and waiting
+ * for every section that began before the call to end (sleeps). */
+void kvmg_rcu_read_lock(void);
+void kvmg_rcu_read_unlock(void);
+void kvmg_synchronize_rcu(void);
+
 /* ---- processes and CPUs ---------------------------------------------- */
 /* The calling task's address space, pinned (mmgrab) until kvmg_mm_drop. */
 void *kvmg_mm_grab_current(void);

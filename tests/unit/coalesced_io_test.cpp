@@ -18,6 +18,8 @@ class CoalescedTest : public ::testing::Test {
   }
   void TearDown() override {
     delete io_;
+    delete mmio_bus_;
+    delete pio_bus_;
     EXPECT_EQ(kvmg_alloc_outstanding(), baseline_);
   }
   kvm_coalesced_mmio_ring* ring() {
@@ -41,7 +43,9 @@ class CoalescedTest : public ::testing::Test {
     return io_->write(pio, addr, len, &value);
   }
   unsigned used() { return (ring()->last + kN - ring()->first) % kN; }
-  CoalescedIo* io_ = new CoalescedIo;
+  kvmpp::IoBus* mmio_bus_ = new kvmpp::IoBus;
+  kvmpp::IoBus* pio_bus_ = new kvmpp::IoBus;
+  CoalescedIo* io_ = new CoalescedIo(*mmio_bus_, *pio_bus_);
   long baseline_ = 0;
 };
 

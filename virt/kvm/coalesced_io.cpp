@@ -40,12 +40,11 @@ kxx::Status CoalescedIo::add(const kvm_coalesced_mmio_zone& zone) {
     old = kxx::exchange(l.zones, bigger);
     l.capacity = capacity;
   }
-  {
-    SpinLockGuard guard(lock_);
-    l.zones[l.count] = {zone.addr, zone.size};
-    l.count++;
-  }
   delete[] old;
+  TRY_STATUS(l.bus->add(zone.addr, zone.size, &l.device));
+  SpinLockGuard guard(lock_);
+  l.zones[l.count] = {zone.addr, zone.size};
+  l.count++;
   return kxx::OkStatus();
 }
 
@@ -53,22 +52,36 @@ kxx::Status CoalescedIo::remove(const kvm_coalesced_mmio_zone& zone) {
   if (zone.pio > 1) return kxx::Errno::kInval;
   MutexLock config(config_);
   List& l = list(zone.pio);
-  SpinLockGuard guard(lock_);
   unsigned kept = 0;
-  for (unsigned i = 0; i < l.count; i++)
-    if (!contains(l.zones[i], zone.addr, zone.size)) l.zones[kept++] = l.zones[i];
+  for (unsigned i = 0; i < l.count; i++) {
+    const Zone z = l.zones[i];
+    if (contains(z, zone.addr, zone.size)) {
+      (void)l.bus->remove(z.addr, z.size, &l.device);  // there: added with the zone
+      continue;
+    }
+    SpinLockGuard guard(lock_);
+    l.zones[kept++] = z;
+  }
+  SpinLockGuard guard(lock_);
   l.count = kept;
   return kxx::OkStatus();
 }
 
 bool CoalescedIo::write(bool pio, uint64_t addr, unsigned len, const void* data, unsigned count) {
+  {
+    SpinLockGuard guard(lock_);
+    const List& l = list(pio);
+    bool found = false;
+    for (unsigned i = 0; i < l.count && !found; i++) found = contains(l.zones[i], addr, len);
+    if (!found) return false;
+  }
+  return append(pio, addr, len, data, count);
+}
+
+bool CoalescedIo::append(bool pio, uint64_t addr, unsigned len, const void* data, unsigned count) {
   constexpr uint32_t n = kRingEntries;
   if (len == 0 || len > sizeof(kvm_coalesced_mmio::data) || count == 0 || count >= n) return false;
   SpinLockGuard guard(lock_);
-  const List& l = list(pio);
-  bool found = false;
-  for (unsigned i = 0; i < l.count && !found; i++) found = contains(l.zones[i], addr, len);
-  if (!found) return false;
   // User space owns `first` and may write anything to either index.
   uint32_t first = __atomic_load_n(&ring_->first, __ATOMIC_ACQUIRE);
   uint32_t last = __atomic_load_n(&ring_->last, __ATOMIC_RELAXED);

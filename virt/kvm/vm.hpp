@@ -15,6 +15,7 @@
 #include <kxx/result.hpp>
 
 #include "coalesced_io.hpp"
+#include "io_bus.hpp"
 #include "memslot.hpp"
 
 namespace kvmpp {
@@ -77,6 +78,9 @@ class Vm : public kxx::RefCounted<Vm> {
   // Statistics (KVM_GET_STATS_FD) and the creator's pid that names them.
   Stats<arch::kNumVmStats>& stats() { return stats_; }
   int creator_pid() const { return creator_pid_; }
+  // The in-kernel devices' address ranges (io_bus.hpp).
+  IoBus& pio_bus() { return pio_bus_; }
+  IoBus& mmio_bus() { return mmio_bus_; }
   // Coalesced MMIO/PIO zones and their ring.
   CoalescedIo& coalesced() { return coalesced_; }
 
@@ -110,7 +114,8 @@ class Vm : public kxx::RefCounted<Vm> {
   void* mmu_notifier_ = nullptr;
   Stats<arch::kNumVmStats> stats_;
   int creator_pid_ = 0;
-  CoalescedIo coalesced_;
+  IoBus pio_bus_, mmio_bus_;  // before every device that registers on them
+  CoalescedIo coalesced_{mmio_bus_, pio_bus_};
 };
 
 }  // namespace kvmpp

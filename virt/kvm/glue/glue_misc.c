@@ -5,6 +5,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -167,3 +168,21 @@ void kvmg_warn_once(const char *what)
 	WARN_ONCE(1, "kvm: internal error: %s\n", what);
 }
 EXPORT_SYMBOL_GPL(kvmg_warn_once);
+
+void kvmg_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+EXPORT_SYMBOL_GPL(kvmg_rcu_read_lock);
+
+void kvmg_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(kvmg_rcu_read_unlock);
+
+void kvmg_synchronize_rcu(void)
+{
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(kvmg_synchronize_rcu);

@@ -48,10 +48,12 @@ void apply(Vcpu& vcpu, VcpuApic& a, const ApicWriteEffect& e) {
 }
 
 // The xAPIC page the guest addresses, when the APIC decodes one.
+uint64_t page_of(uint64_t apic_base);
+
 bool page_offset(VcpuApic& a, uint64_t gpa, unsigned len, uint32_t* offset) {
   const Lapic& l = a.lapic;
   if (!l.hw_enabled() || l.x2apic_mode()) return false;
-  uint64_t base = l.apic_base() & ~uint64_t(0xfff) & ((uint64_t(1) << 52) - 1);
+  uint64_t base = page_of(l.apic_base());
   if (gpa < base || gpa + len > base + KVMG_PAGE_SIZE) return false;
   *offset = uint32_t(gpa - base);
   return true;
@@ -77,7 +79,63 @@ kxx::Status id_from_user(Vcpu& vcpu, const Lapic& l, kvm_lapic_state& s) {
   return kxx::OkStatus();
 }
 
+// The page an APIC base MSR value puts the xAPIC registers at.
+uint64_t page_of(uint64_t apic_base) {
+  return apic_base & ~uint64_t(0xfff) & ((uint64_t(1) << 52) - 1);
+}
+
+// Take a share of the bus range for the xAPIC page at @base (sleeps).
+kxx::Status window_get(Vm& vm, XapicWindows& w, uint64_t base) {
+  MutexLock g(w.lock);
+  for (unsigned i = 0; i < w.count; i++) {
+    if (w.windows[i].base == base) {
+      w.windows[i].users++;
+      return kxx::OkStatus();
+    }
+  }
+  if (w.count == w.capacity) {
+    unsigned capacity = w.capacity ? w.capacity * 2 : 2;
+    auto* bigger = new (kxx::Alloc::kSleep) XapicWindows::Window[capacity];
+    if (!bigger) return kxx::Errno::kNoMem;
+    for (unsigned i = 0; i < w.count; i++) bigger[i] = w.windows[i];
+    delete[] kxx::exchange(w.windows, bigger);
+    w.capacity = capacity;
+  }
+  TRY_STATUS(vm.mmio_bus().add(base, KVMG_PAGE_SIZE, &w.device));
+  w.windows[w.count++] = {base, 1};
+  return kxx::OkStatus();
+}
+
+void window_put(Vm& vm, XapicWindows& w, uint64_t base) {
+  MutexLock g(w.lock);
+  for (unsigned i = 0; i < w.count; i++) {
+    if (w.windows[i].base != base || --w.windows[i].users) continue;
+    (void)vm.mmio_bus().remove(base, KVMG_PAGE_SIZE, &w.device);  // added with the window
+    w.windows[i] = w.windows[--w.count];
+    return;
+  }
+}
+
+// Follow the APIC to its new page: share the new window, leave the old.
+kxx::Status move_window(Vcpu& vcpu, VcpuApic& a, uint64_t apic_base) {
+  uint64_t page = page_of(apic_base);
+  if (page == a.window) return kxx::OkStatus();
+  Irqchip* chip = irqchip(vcpu.vm());
+  TRY_STATUS(window_get(vcpu.vm(), chip->xapic, page));
+  if (a.window) window_put(vcpu.vm(), chip->xapic, a.window);
+  a.window = page;
+  return kxx::OkStatus();
+}
+
 }  // namespace
+
+bool XapicDevice::read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data) {
+  return apic_mmio_read(vcpu, gpa, len, data);
+}
+
+bool XapicDevice::write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) {
+  return apic_mmio_write(vcpu, gpa, len, data);
+}
 
 kxx::Status apic_init(Vcpu& vcpu) {
   if (!irqchip(vcpu.vm())) return kxx::OkStatus();
@@ -92,6 +150,13 @@ kxx::Status apic_init(Vcpu& vcpu) {
   bool bsp = vcpu.id() == 0;
   a->lapic.reset(vcpu.id(), bsp);
   a->lapic.set_now(kvmg_monotonic_ns());
+  // The window stays registered if this vCPU's creation fails later: the
+  // device only answers for APICs whose page it is.
+  if (auto st = move_window(vcpu, *a, a->lapic.apic_base()); !st.ok()) {
+    kvmg_timer_destroy(a->timer);
+    delete a;
+    return st;
+  }
   vcpu.arch().apic = a;
   vcpu.arch().apic_base = a->lapic.apic_base();
   // Application processors wait for INIT and SIPI.
@@ -100,6 +165,8 @@ kxx::Status apic_init(Vcpu& vcpu) {
 }
 
 void apic_destroy(Vcpu& vcpu) {
+  // The vCPU goes with its VM, and the bus with it: its window stays (a
+  // removal would wait for RCU readers once per vCPU at VM destruction).
   VcpuApic* a = vcpu_apic(vcpu);
   if (!a) return;
   kvmg_timer_destroy(a->timer);
@@ -165,6 +232,12 @@ kxx::Status apic_set_base(Vcpu& vcpu, uint64_t value, bool host) {
       }
     }
   }
+  uint64_t base;
+  {
+    SpinLockGuard g(a->lock);
+    base = a->lapic.apic_base();
+  }
+  if (st.ok()) st = move_window(vcpu, *a, base);
   rearm(*a);
   vcpu.make_request(Vcpu::kRequestEvent);
   return st;

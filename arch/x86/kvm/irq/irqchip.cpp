@@ -5,6 +5,7 @@
 // Interrupts" and "Determining IPI Destination").
 #include <kvmpp/uaccess.hpp>
 #include <kxx/new.hpp>
+#include <kxx/unique_ptr.hpp>
 
 #include "irqchip.hpp"
 
@@ -121,6 +122,20 @@ int set_gsi(Vm& vm, Irqchip& chip, uint32_t irq, bool level) {
   return m.valid || pic_new ? 1 : 0;
 }
 
+// The PIC's ports and the I/O APIC's window on the VM's buses; all or none.
+kxx::Status register_devices(Vm& vm, Irqchip& chip) {
+  constexpr uint16_t kPicPorts[] = {pic::kMasterCmd, pic::kSlaveCmd, pic::kElcrMaster};
+  kxx::Status st = kxx::OkStatus();
+  for (uint16_t port : kPicPorts)
+    if (st.ok()) st = vm.pio_bus().add(port, 2, &chip.pic_ports);
+  if (st.ok()) st = vm.mmio_bus().add(ioapic::kDefaultBase, kIoapicMmioSize, &chip.ioapic_window);
+  if (!st.ok()) {
+    vm.pio_bus().remove_all(&chip.pic_ports);
+    vm.mmio_bus().remove_all(&chip.ioapic_window);
+  }
+  return st;
+}
+
 }  // namespace
 
 Irqchip* irqchip(Vm& vm) { return __atomic_load_n(&vm.arch()->irqchip, __ATOMIC_ACQUIRE); }
@@ -129,9 +144,10 @@ long create_irqchip(Vm& vm) {
   auto st = vm.configure([&](bool have_vcpus) -> kxx::Status {
     if (irqchip(vm)) return kxx::Errno::kExist;
     if (have_vcpus) return kxx::Errno::kInval;
-    auto* chip = new (kxx::Alloc::kSleep) Irqchip;
+    kxx::UniquePtr<Irqchip> chip(new (kxx::Alloc::kSleep) Irqchip);
     if (!chip) return kxx::Errno::kNoMem;
-    __atomic_store_n(&vm.arch()->irqchip, chip, __ATOMIC_RELEASE);
+    TRY_STATUS(register_devices(vm, *chip));
+    __atomic_store_n(&vm.arch()->irqchip, chip.release(), __ATOMIC_RELEASE);
     return kxx::OkStatus();
   });
   return to_ret(st);
@@ -246,46 +262,47 @@ int pic_ack(Vm& vm) {
   return chip->pic.ack();
 }
 
-bool kernel_pio(Vcpu& vcpu, uint16_t port, bool in, unsigned size, uint8_t* data) {
-  Irqchip* chip = irqchip(vcpu.vm());
-  if (!chip || size != 1) return false;
+bool PicPorts::read(Vcpu&, uint64_t port, unsigned len, void* data) {
+  // Only byte accesses reach a register; wider ones read 0 (as upstream).
+  __builtin_memset(data, 0, len);
+  if (len != 1) return true;
+  SpinLockGuard g(chip_.lock);
+  return chip_.pic.pio_read(uint16_t(port), static_cast<uint8_t*>(data));
+}
+
+bool PicPorts::write(Vcpu& vcpu, uint64_t port, unsigned len, const void* data) {
+  if (len != 1) return true;
   bool handled, pic_out;
   {
-    SpinLockGuard g(chip->lock);
-    handled = in ? chip->pic.pio_read(port, data) : chip->pic.pio_write(port, *data);
-    pic_out = chip->pic.has_interrupt();
+    SpinLockGuard g(chip_.lock);
+    handled = chip_.pic.pio_write(uint16_t(port), *static_cast<const uint8_t*>(data));
+    pic_out = chip_.pic.has_interrupt();
   }
   // Unmasking or an EOI may let a request through.
-  if (handled && !in && pic_out) kick_pic_targets(vcpu.vm());
+  if (handled && pic_out) kick_pic_targets(vcpu.vm());
   return handled;
 }
 
-bool kernel_mmio_read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data) {
-  if (apic_mmio_read(vcpu, gpa, len, data)) return true;
-  Irqchip* chip = irqchip(vcpu.vm());
-  if (!chip) return false;
-  SpinLockGuard g(chip->lock);
-  uint64_t base = chip->ioapic.base_address();
+bool IoapicWindow::read(Vcpu&, uint64_t gpa, unsigned len, void* data) {
+  SpinLockGuard g(chip_.lock);
+  uint64_t base = chip_.ioapic.base_address();
   if (gpa < base || gpa + len > base + kIoapicMmioSize) return false;
-  uint32_t v = len == 4 ? chip->ioapic.mmio_read(uint32_t(gpa - base)) : 0;
+  uint32_t v = len == 4 ? chip_.ioapic.mmio_read(uint32_t(gpa - base)) : 0;
   __builtin_memset(data, 0, len);
   __builtin_memcpy(data, &v, len < 4 ? len : 4);
   return true;
 }
 
-bool kernel_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) {
-  if (apic_mmio_write(vcpu, gpa, len, data)) return true;
-  Irqchip* chip = irqchip(vcpu.vm());
-  if (!chip) return false;
+bool IoapicWindow::write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) {
   IoapicMessage m;
   {
-    SpinLockGuard g(chip->lock);
-    uint64_t base = chip->ioapic.base_address();
+    SpinLockGuard g(chip_.lock);
+    uint64_t base = chip_.ioapic.base_address();
     if (gpa < base || gpa + len > base + kIoapicMmioSize) return false;
     if (len == 4) {
       uint32_t v;
       __builtin_memcpy(&v, data, 4);
-      m = chip->ioapic.mmio_write(uint32_t(gpa - base), v);
+      m = chip_.ioapic.mmio_write(uint32_t(gpa - base), v);
     }
   }
   if (m.valid) deliver_ioapic_message(vcpu.vm(), m);

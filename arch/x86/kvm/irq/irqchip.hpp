@@ -18,10 +18,59 @@
 
 namespace kvmpp::x86 {
 
+struct Irqchip;
+
+// The xAPIC pages on the MMIO bus: one range per distinct APIC base in use,
+// shared by the vCPUs whose APIC is there and counted; an access is the
+// calling vCPU's own APIC's, when its page is the one addressed.
+class XapicDevice final : public IoDevice {
+ public:
+  bool read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data) override;
+  bool write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) override;
+};
+struct XapicWindows {
+  struct Window {
+    uint64_t base;
+    unsigned users;
+  };
+  Mutex lock;  // serializes get/put (inside the vCPU mutex, outside the bus's)
+  XapicDevice device;
+  Window* windows = nullptr;
+  unsigned count = 0;
+  unsigned capacity = 0;
+  ~XapicWindows() { delete[] windows; }
+};
+
+// The PIC pair's ports (0x20/0x21, 0xa0/0xa1, the ELCRs 0x4d0/0x4d1) on the
+// port-I/O bus.
+class PicPorts final : public IoDevice {
+ public:
+  explicit PicPorts(Irqchip& chip) : chip_(chip) {}
+  bool read(Vcpu& vcpu, uint64_t port, unsigned len, void* data) override;
+  bool write(Vcpu& vcpu, uint64_t port, unsigned len, const void* data) override;
+
+ private:
+  Irqchip& chip_;
+};
+
+// The I/O APIC's register window on the MMIO bus.
+class IoapicWindow final : public IoDevice {
+ public:
+  explicit IoapicWindow(Irqchip& chip) : chip_(chip) {}
+  bool read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data) override;
+  bool write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) override;
+
+ private:
+  Irqchip& chip_;
+};
+
 struct Irqchip {
   Spinlock lock;
   PicPair pic;
   Ioapic ioapic;
+  PicPorts pic_ports{*this};
+  IoapicWindow ioapic_window{*this};
+  XapicWindows xapic;
 };
 
 // The APIC timer's input clock: one tick per nanosecond before the divider
@@ -34,6 +83,7 @@ struct VcpuApic {
   Spinlock lock;
   Lapic lapic{kApicBusCycleNs};
   void* timer = nullptr;  // glue hrtimer: posts Vcpu::kRequestTimer
+  uint64_t window = 0;    // the xAPIC page it holds a window for (0: none)
   bool init_pending = false;
   bool sipi_pending = false;
   uint8_t sipi_vector = 0;
@@ -58,11 +108,6 @@ void ioapic_eoi(Vm& vm, uint8_t vector);
 // or with its APIC disabled), and the INTA cycle.
 bool pic_interrupt_for(Vcpu& vcpu);
 int pic_ack(Vm& vm);
-// Port I/O and MMIO the in-kernel devices claim. Return false when the
-// access is not theirs (it then goes to user space).
-bool kernel_pio(Vcpu& vcpu, uint16_t port, bool in, unsigned size, uint8_t* data);
-bool kernel_mmio_read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data);
-bool kernel_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data);
 
 // ---- vCPU level (irq/apic.cpp) ------------------------------------------
 // Give the vCPU a local APIC when its VM has an irqchip (vCPU creation).

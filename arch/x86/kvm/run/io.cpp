@@ -5,7 +5,6 @@
 // after an exit, RIP still points at the I/O instruction.
 #include <glue/glue.h>
 
-#include "../irq/irqchip.hpp"
 #include "../mmu/mmu.hpp"
 #include "run.hpp"
 
@@ -30,6 +29,13 @@ uint64_t segment_base(const x86_state& s, unsigned seg) {
   // In 64-bit mode only FS and GS have a base.
   if (code64(s) && seg != X86_FS && seg != X86_GS) return 0;
   return s.seg[seg].base;
+}
+
+// The in-kernel devices on the port-I/O bus: whether one took the access.
+bool kernel_pio(Vcpu& vcpu, const x86_io_exit& io, uint8_t* data, unsigned count) {
+  IoBus& bus = vcpu.vm().pio_bus();
+  return io.in ? bus.read(vcpu, io.port, io.size, data, count)
+               : bus.write(vcpu, io.port, io.size, data, count);
 }
 
 void fill_exit(Vcpu& vcpu, const x86_io_exit& io, uint32_t count) {
@@ -78,9 +84,9 @@ kxx::Result<Next> string_io(Vcpu& vcpu, const x86_exit& exit) {
       }
     }
   }
-  // OUTS to a coalesced port: every element to the ring, or none.
-  if (!io.in &&
-      vcpu.vm().coalesced().write(true, io.port, io.size, pio_data(vcpu), unsigned(count))) {
+  // An in-kernel device's port: it takes the elements (a coalesced port
+  // takes all of them or none) and the instruction completes here.
+  if (kernel_pio(vcpu, io, pio_data(vcpu), unsigned(count))) {
     TRY_STATUS(complete_io(vcpu));
     return Next::kEnter;
   }
@@ -95,25 +101,18 @@ kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit) {
   vcpu.arch().stats.inc(arch::kVcpuStatIoExits);
   if (io.string) return string_io(vcpu, exit);
   x86_state& s = vcpu.arch().regs;
-  // The in-kernel PIC's ports (byte accesses) complete here.
-  uint8_t byte = uint8_t(s.gpr[X86_RAX]);
-  if (io.size == 1 && kernel_pio(vcpu, io.port, io.in, 1, &byte)) {
-    if (io.in) s.gpr[X86_RAX] = (s.gpr[X86_RAX] & ~0xffull) | byte;
-    s.rip = exit.next_rip;
-    s.interrupt_shadow = 0;
-    return Next::kEnter;
-  }
   PendingIo& p = vcpu.arch().pending_io;
   p = {true, bool(io.in), false, false, io.size, 0, 1, exit.next_rip, 0, linear_rip(s)};
+  uint8_t* data = pio_data(vcpu);
   if (!io.in) {
     uint64_t rax = s.gpr[X86_RAX];
-    uint8_t* data = pio_data(vcpu);
     for (unsigned i = 0; i < io.size; i++) data[i] = uint8_t(rax >> (8 * i));
-    // An OUT to a coalesced port goes to the ring, if it has room.
-    if (vcpu.vm().coalesced().write(true, io.port, io.size, data)) {
-      TRY_STATUS(complete_io(vcpu));
-      return Next::kEnter;
-    }
+  }
+  // A port an in-kernel device claims completes here, as if user space had
+  // answered.
+  if (kernel_pio(vcpu, io, data, 1)) {
+    TRY_STATUS(complete_io(vcpu));
+    return Next::kEnter;
   }
   fill_exit(vcpu, io, 1);
   return Next::kUser;

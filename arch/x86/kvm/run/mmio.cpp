@@ -7,7 +7,6 @@
 #include <glue/glue.h>
 
 #include "../emulate/emulate.hpp"
-#include "../irq/irqchip.hpp"
 #include "../mmu/mmu.hpp"
 #include "run.hpp"
 
@@ -112,7 +111,7 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
     case emu::Outcome::kDone: commit(); return Step::kEnter;
     case emu::Outcome::kMmioRead:
       if (uint8_t data[8] = {};
-          o.len <= sizeof(data) && kernel_mmio_read(vcpu, o.gpa, o.len, data)) {
+          o.len <= sizeof(data) && vcpu.vm().mmio_bus().read(vcpu, o.gpa, o.len, data)) {
         TRY_STATUS(st.mmio_cache.add(o.gpa, data, o.len));
         return Step::kKernelRead;
       }
@@ -126,9 +125,8 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
       return Step::kUser;
     case emu::Outcome::kMmioWrite:
       commit();
-      if (kernel_mmio_write(vcpu, o.gpa, o.len, o.data)) return Step::kEnter;
-      // A write inside a coalesced zone goes to the ring, if it has room.
-      if (vcpu.vm().coalesced().write(false, o.gpa, o.len, o.data)) return Step::kEnter;
+      // An in-kernel device (a coalesced zone: if its ring has room).
+      if (vcpu.vm().mmio_bus().write(vcpu, o.gpa, o.len, o.data)) return Step::kEnter;
       st.stats.inc(arch::kVcpuStatMmioExits);
       kr->exit_reason = KVM_EXIT_MMIO;
       kr->mmio.phys_addr = o.gpa;
