@@ -765,5 +765,6 @@ KVM_ABI_ASSERT(KVM_GET_LAPIC == 0x8400ae8e, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_LAPIC == 0x4400ae8f, "ioctl encoding");
 
 #include "kvm_abi_x86_pv.h"
+#include "kvm_abi_eventfd.h"
 
 #endif /* KVMPP_UAPI_KVM_ABI_H */

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "fake_event.h"
 #include "fake_glue.h"
 
 namespace fake_backend {
@@ -44,6 +45,9 @@ class CoreTest : public ::testing::Test {
   }
   void TearDown() override {
     fake::close_all();
+    fake::reset_events();
+    EXPECT_EQ(fake::live_eventfds(), 0) << "eventfd contexts leaked";
+    EXPECT_EQ(fake::queued_work(), 0) << "work left queued";
     for (void* ram : guest_ram_) free(ram);
     guest_ram_.clear();
     kvm_core_clear_backend(&fake_backend::kOps);

@@ -26,6 +26,10 @@ long check_extension(const Vm* vm, long cap) {
     // The page offset of the ring in the vCPU mmap area (0: unsupported).
     case KVM_CAP_COALESCED_MMIO: return arch::kCoalescedMmioPage;
     case KVM_CAP_PRE_FAULT_MEMORY: return arch::kHasPreFaultMemory;
+    // ioeventfd.hpp: lengths 0 (any), 1, 2, 4 and 8.
+    case KVM_CAP_IOEVENTFD:
+    case KVM_CAP_IOEVENTFD_NO_LENGTH:
+    case KVM_CAP_IOEVENTFD_ANY_LENGTH: return 1;
     default: return arch::check_extension(vm, cap);
   }
 }

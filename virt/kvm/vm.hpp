@@ -16,6 +16,7 @@
 
 #include "coalesced_io.hpp"
 #include "io_bus.hpp"
+#include "ioeventfd.hpp"
 #include "memslot.hpp"
 
 namespace kvmpp {
@@ -83,6 +84,8 @@ class Vm : public kxx::RefCounted<Vm> {
   IoBus& mmio_bus() { return mmio_bus_; }
   // Coalesced MMIO/PIO zones and their ring.
   CoalescedIo& coalesced() { return coalesced_; }
+  // KVM_IOEVENTFD registrations.
+  Ioeventfds& ioeventfds() { return ioeventfds_; }
 
   unsigned online_vcpus() const { return online_vcpus_.load(); }
   Vcpu* vcpu_at(unsigned index) const;
@@ -116,6 +119,7 @@ class Vm : public kxx::RefCounted<Vm> {
   int creator_pid_ = 0;
   IoBus pio_bus_, mmio_bus_;  // before every device that registers on them
   CoalescedIo coalesced_{mmio_bus_, pio_bus_};
+  Ioeventfds ioeventfds_{mmio_bus_, pio_bus_};
 };
 
 }  // namespace kvmpp

@@ -44,6 +44,11 @@ long coalesced_io(Vm& vm, unsigned int cmd, unsigned long uarg) {
   return to_ret(vm.coalesced().remove(zone.value()));
 }
 
+kxx::Status ioeventfd(Vm& vm, unsigned long uarg) {
+  auto args = TRY(copy_from_user<kvm_ioeventfd>(uarg));
+  return vm.ioeventfds().ioctl(args);
+}
+
 }  // namespace
 
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
@@ -57,6 +62,7 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_GET_STATS_FD: return to_ret(get_vm_stats_fd(vm));
     case KVM_REGISTER_COALESCED_MMIO:
     case KVM_UNREGISTER_COALESCED_MMIO: return coalesced_io(vm, cmd, arg);
+    case KVM_IOEVENTFD: return to_ret(ioeventfd(vm, arg));
     default: return arch::vm_ioctl(vm, cmd, arg);
   }
 }
