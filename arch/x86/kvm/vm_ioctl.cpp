@@ -51,6 +51,8 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_CREATE_IRQCHIP: return x86::create_irqchip(vm);
     case KVM_IRQ_LINE: return to_ret(x86::irq_line(vm, arg, false));
     case KVM_IRQ_LINE_STATUS: return to_ret(x86::irq_line(vm, arg, true));
+    case KVM_SET_GSI_ROUTING: return to_ret(x86::set_gsi_routing(vm, arg));
+    case KVM_SIGNAL_MSI: return to_ret(x86::signal_msi(vm, arg));
     case KVM_GET_IRQCHIP: return to_ret(x86::get_irqchip(vm, arg));
     case KVM_SET_IRQCHIP: return to_ret(x86::set_irqchip(vm, arg));
     case KVM_GET_CLOCK: return to_ret(x86::get_clock(vm, arg));

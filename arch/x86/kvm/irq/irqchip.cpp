@@ -3,8 +3,10 @@
 // KVM_GET/SET_IRQCHIP, their port and MMIO windows, and the routing of
 // interrupt messages to local APICs (SDM vol. 3A, "Message Signalled
 // Interrupts" and "Determining IPI Destination").
+#include <kvmpp/rcu.hpp>
 #include <kvmpp/uaccess.hpp>
 #include <kxx/new.hpp>
+#include <kxx/scope_guard.hpp>
 #include <kxx/unique_ptr.hpp>
 
 #include "irqchip.hpp"
@@ -14,9 +16,6 @@ namespace {
 
 // The I/O APIC's register window (upstream's length).
 constexpr uint64_t kIoapicMmioSize = 0x100;
-// GSIs without user-defined routing: 0-15 reach the PIC and the I/O APIC,
-// 16-23 the I/O APIC only.
-constexpr unsigned kPicIrqs = 16;
 
 // Whether a local APIC is a destination of a message. @dest is 8 bits for
 // xAPIC-format messages and 32 for x2APIC ones (@x2).
@@ -42,8 +41,9 @@ bool is_destination(Vm& vm, const Lapic& l, uint32_t dest, bool logical, bool x2
   return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
 }
 
-// Deliver one interrupt to one local APIC; wake its vCPU.
-void deliver_to(VcpuApic& a, ApicDeliveryMode mode, uint8_t vector, bool level) {
+// Deliver one interrupt to one local APIC and wake its vCPU: whether the
+// APIC took it.
+bool deliver_to(VcpuApic& a, ApicDeliveryMode mode, uint8_t vector, bool level) {
   bool notify = false;
   {
     SpinLockGuard g(a.lock);
@@ -69,13 +69,16 @@ void deliver_to(VcpuApic& a, ApicDeliveryMode mode, uint8_t vector, bool level) 
     }
   }
   if (notify) a.vcpu.post_request(Vcpu::kRequestEvent);
+  return notify;
 }
 
 // Send a message to every matching local APIC; lowest priority goes to the
-// first match (a valid choice: the arbitration is model specific).
+// first match (a valid choice: the arbitration is model specific). Returns
+// how many APICs took it (0 when none was a destination, as stock KVM).
 template <typename Match>
-void route(Vm& vm, ApicDeliveryMode mode, uint8_t vector, bool level, Match match) {
+int route(Vm& vm, ApicDeliveryMode mode, uint8_t vector, bool level, Match match) {
   unsigned n = vm.online_vcpus();
+  int taken = 0;
   for (unsigned i = 0; i < n; i++) {
     Vcpu* v = vm.vcpu_at(i);
     VcpuApic* a = v ? vcpu_apic(*v) : nullptr;
@@ -86,9 +89,10 @@ void route(Vm& vm, ApicDeliveryMode mode, uint8_t vector, bool level, Match matc
       hit = match(*v, a->lapic);
     }
     if (!hit) continue;
-    deliver_to(*a, mode, vector, level);
-    if (mode == ApicDeliveryMode::kLowest) return;
+    taken += deliver_to(*a, mode, vector, level);
+    if (mode == ApicDeliveryMode::kLowest) break;
   }
+  return taken;
 }
 
 void kick_pic_targets(Vm& vm) {
@@ -99,27 +103,67 @@ void kick_pic_targets(Vm& vm) {
   }
 }
 
-// Drive GSI @irq; returns the delivery status KVM_IRQ_LINE_STATUS reports:
-// 1 delivered, 0 masked or coalesced, -1 no such GSI.
-int set_gsi(Vm& vm, Irqchip& chip, uint32_t irq, bool level) {
-  if (irq >= ioapic::kPins) return -1;
-  IoapicMessage m;
-  bool pic_out = false, pic_new = false;
+// One route's part of a GSI's level change, with upstream's statuses: 1
+// (or the APICs reached) when it raised an interrupt or lowered the line,
+// 0 when it was already pending (coalesced), -1 when masked or blocked.
+int set_pic_pin(Vm& vm, Irqchip& chip, unsigned irq, bool level) {
+  int ret = 1;
+  bool out;
   {
     SpinLockGuard g(chip.lock);
-    if (irq < kPicIrqs) {
-      Pic8259& pic = irq < 8 ? chip.pic.master() : chip.pic.slave();
-      uint8_t bit = uint8_t(1u << (irq & 7));
-      bool before = pic.irr() & bit;
-      chip.pic.set_irq(irq, level);
-      pic_new = !before && (pic.irr() & bit);
-      pic_out = chip.pic.has_interrupt();
-    }
-    m = chip.ioapic.set_irq(irq, level);
+    Pic8259& pic = irq < 8 ? chip.pic.master() : chip.pic.slave();
+    uint8_t bit = uint8_t(1u << (irq & 7));
+    bool edge = !(pic.elcr() & bit);
+    if (level && (!edge || !(pic.last_irr() & bit))) ret = (pic.irr() & bit) ? 0 : 1;
+    chip.pic.set_irq(irq, level);
+    if (pic.imr() & bit) ret = -1;
+    out = chip.pic.has_interrupt();
   }
-  if (pic_out) kick_pic_targets(vm);
-  if (m.valid) deliver_ioapic_message(vm, m);
-  return m.valid || pic_new ? 1 : 0;
+  if (out) kick_pic_targets(vm);
+  return ret;
+}
+
+int set_ioapic_pin(Vm& vm, Irqchip& chip, unsigned pin, bool level) {
+  IoapicMessage m;
+  int ret;
+  {
+    SpinLockGuard g(chip.lock);
+    uint64_t e = chip.ioapic.redirection(pin);
+    bool edge = !(e & ioapic::kLevel);
+    bool was = chip.ioapic.irr() & (1u << pin);
+    m = chip.ioapic.set_irq(pin, level);
+    if (!level)
+      ret = 1;
+    else if (edge && was)
+      ret = 0;
+    else if ((e & ioapic::kMasked) || (!edge && (e & ioapic::kRemoteIrr)))
+      ret = -1;
+    else
+      ret = m.valid ? 1 : -1;
+  }
+  if (m.valid) ret = deliver_ioapic_message(vm, m);
+  return ret;
+}
+
+// Drive @gsi through the routing table: the sum of its routes' statuses, or
+// -1 when it has none (KVM_IRQ_LINE_STATUS). Any context that may spin.
+int set_gsi(Vm& vm, Irqchip& chip, uint32_t gsi, bool level) {
+  RcuReadGuard rcu;
+  const RoutingTable* t = chip.routing.load();
+  unsigned n = 0;
+  const Route* r = t ? t->routes(gsi, &n) : nullptr;
+  int ret = -1;
+  for (unsigned i = 0; i < n; i++) {
+    int s;
+    if (r[i].type == KVM_IRQ_ROUTING_MSI)
+      s = level ? deliver_msi(vm, r[i].address_lo, r[i].address_hi, r[i].data) : -1;
+    else if (r[i].chip == KVM_IRQCHIP_IOAPIC)
+      s = set_ioapic_pin(vm, chip, r[i].pin, level);
+    else
+      s = set_pic_pin(vm, chip, r[i].pin + (r[i].chip == KVM_IRQCHIP_PIC_SLAVE ? 8 : 0), level);
+    if (s >= 0) ret = s + (ret < 0 ? 0 : ret);
+  }
+  return ret;
 }
 
 // The PIC's ports and the I/O APIC's window on the VM's buses; all or none.
@@ -146,6 +190,7 @@ long create_irqchip(Vm& vm) {
     if (have_vcpus) return kxx::Errno::kInval;
     kxx::UniquePtr<Irqchip> chip(new (kxx::Alloc::kSleep) Irqchip);
     if (!chip) return kxx::Errno::kNoMem;
+    chip->routing.store(TRY(RoutingTable::create_default()));
     TRY_STATUS(register_devices(vm, *chip));
     __atomic_store_n(&vm.arch()->irqchip, chip.release(), __ATOMIC_RELEASE);
     return kxx::OkStatus();
@@ -166,6 +211,43 @@ kxx::Status irq_line(Vm& vm, unsigned long uarg, bool with_status) {
   if (!with_status) return kxx::OkStatus();
   req.status = status;
   return copy_to_user(uarg, req);
+}
+
+int set_irq(Vm& vm, uint32_t gsi, bool level) {
+  Irqchip* chip = irqchip(vm);
+  return chip ? set_gsi(vm, *chip, gsi, level) : -1;
+}
+
+kxx::Status set_gsi_routing(Vm& vm, unsigned long uarg) {
+  auto hdr = TRY(copy_from_user<kvm_irq_routing>(uarg));
+  Irqchip* chip = irqchip(vm);
+  if (!chip || hdr.nr > KVM_MAX_IRQ_ROUTES || hdr.flags) return kxx::Errno::kInval;
+  kvm_irq_routing_entry* entries = nullptr;
+  auto free_entries = kxx::defer([&] { delete[] entries; });
+  if (hdr.nr) {
+    entries = new (kxx::Alloc::kSleep) kvm_irq_routing_entry[hdr.nr];
+    if (!entries) return kxx::Errno::kNoMem;
+    if (kvmg_copy_from_user(entries, uarg + sizeof(hdr), hdr.nr * sizeof(entries[0])))
+      return kxx::Errno::kFault;
+  }
+  RoutingTable::Policy policy{false, vm.arch()->x2apic_format};
+  RoutingTable* table = TRY(RoutingTable::create(entries, hdr.nr, policy));
+  RoutingTable* old;
+  {
+    MutexLock g(chip->routing_lock);
+    old = chip->routing.exchange(table);
+  }
+  kvmg_synchronize_rcu();
+  delete old;
+  return kxx::OkStatus();
+}
+
+kxx::Result<long> signal_msi(Vm& vm, unsigned long uarg) {
+  auto msi = TRY(copy_from_user<kvm_msi>(uarg));
+  // x86 ignores the device ID (api.rst: KVM_CAP_MSI_DEVID is not offered).
+  if (!irqchip(vm) || (msi.flags & ~KVM_MSI_VALID_DEVID)) return kxx::Errno::kInval;
+  if (!msi_valid(msi.address_hi, vm.arch()->x2apic_format)) return kxx::Errno::kInval;
+  return long(deliver_msi(vm, msi.address_lo, msi.address_hi, msi.data));
 }
 
 kxx::Status get_irqchip(Vm& vm, unsigned long uarg) {
@@ -202,6 +284,14 @@ kxx::Status set_irqchip(Vm& vm, unsigned long uarg) {
   return kxx::OkStatus();
 }
 
+int deliver_msi(Vm& vm, uint32_t address_lo, uint32_t address_hi, uint32_t data) {
+  bool x2 = vm.arch()->x2apic_format;
+  if (!msi_valid(address_hi, x2)) return -1;
+  MsiMessage m = decode_msi(address_lo, address_hi, data, x2);
+  return route(vm, ApicDeliveryMode(m.delivery_mode), m.vector, m.level_trigger,
+               [&](Vcpu&, const Lapic& l) { return is_destination(vm, l, m.dest, m.logical, x2); });
+}
+
 void deliver_ipi(Vcpu& source, const ApicIpi& ipi) {
   // INIT level de-assert only resets arbitration IDs on old CPUs: nothing to do.
   if (ipi.mode == ApicDeliveryMode::kInit && ipi.level_trigger && !ipi.assert_level) return;
@@ -221,9 +311,10 @@ void deliver_ipi(Vcpu& source, const ApicIpi& ipi) {
   });
 }
 
-void deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
-  route(vm, ApicDeliveryMode(m.delivery_mode), m.vector, m.level,
-        [&](Vcpu&, const Lapic& l) { return is_destination(vm, l, m.dest, m.logical, false); });
+int deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
+  return route(
+      vm, ApicDeliveryMode(m.delivery_mode), m.vector, m.level,
+      [&](Vcpu&, const Lapic& l) { return is_destination(vm, l, m.dest, m.logical, false); });
 }
 
 void ioapic_eoi(Vm& vm, uint8_t vector) {

@@ -15,6 +15,7 @@
 #include "ioapic.hpp"
 #include "lapic.hpp"
 #include "pic.hpp"
+#include "routing.hpp"
 
 namespace kvmpp::x86 {
 
@@ -71,6 +72,12 @@ struct Irqchip {
   PicPorts pic_ports{*this};
   IoapicWindow ioapic_window{*this};
   XapicWindows xapic;
+  // KVM_SET_GSI_ROUTING's table: read under RCU, replaced under
+  // routing_lock (a new table is published, readers are waited for, the
+  // old one freed). Never null once the irqchip is published.
+  kxx::Atomic<RoutingTable*> routing{nullptr};
+  Mutex routing_lock;
+  ~Irqchip() { delete routing.load(); }
 };
 
 // The APIC timer's input clock: one tick per nanosecond before the divider
@@ -97,11 +104,21 @@ inline VcpuApic* vcpu_apic(Vcpu& vcpu) { return vcpu.arch().apic; }
 long create_irqchip(Vm& vm);
 void destroy_irqchip(arch::VmState& s);
 kxx::Status irq_line(Vm& vm, unsigned long uarg, bool with_status);
+// KVM_SET_GSI_ROUTING and KVM_SIGNAL_MSI (the ioctl's return value).
+kxx::Status set_gsi_routing(Vm& vm, unsigned long uarg);
+kxx::Result<long> signal_msi(Vm& vm, unsigned long uarg);
+// Drive a GSI through the routing table (irqfd; any context that may
+// spin): the status KVM_IRQ_LINE_STATUS would report.
+int set_irq(Vm& vm, uint32_t gsi, bool level);
 kxx::Status get_irqchip(Vm& vm, unsigned long uarg);
 kxx::Status set_irqchip(Vm& vm, unsigned long uarg);
 // Route what a local APIC or the I/O APIC sent.
 void deliver_ipi(Vcpu& source, const ApicIpi& ipi);
-void deliver_ioapic_message(Vm& vm, const IoapicMessage& m);
+// Each returns how many APICs took the message (0: none).
+int deliver_ioapic_message(Vm& vm, const IoapicMessage& m);
+// An MSI (KVM_SIGNAL_MSI, an MSI route): -1 when the address is one the
+// VM's x2APIC API setting forbids.
+int deliver_msi(Vm& vm, uint32_t address_lo, uint32_t address_hi, uint32_t data);
 // A local APIC retired a level-triggered vector: tell the I/O APIC.
 void ioapic_eoi(Vm& vm, uint8_t vector);
 // The PIC's INT output as a vCPU sees it (only through LINT0 in ExtINT mode,

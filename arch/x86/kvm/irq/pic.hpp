@@ -43,6 +43,7 @@ class Pic8259 {
   unsigned ack_line(bool* spurious);
 
   uint8_t irr() const { return irr_; }
+  uint8_t last_irr() const { return last_irr_; }  // the input levels seen
   uint8_t isr() const { return isr_; }
   uint8_t imr() const { return imr_; }
   uint8_t irq_base() const { return irq_base_; }

@@ -10,38 +10,6 @@
 
 #include "lib/vm.h"
 
-#define APIC_SVR 0xf0
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT0 0x350
-#define APIC_TMICT 0x380
-#define APIC_TDCR 0x3e0
-
-static struct vm *vm_with_irqchip(void)
-{
-	struct vm *vm = vm_with_ram(1 << 20);
-
-	ASSERT_TRUE(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) == 0);
-	return vm;
-}
-
-static void set_apic_reg(struct vcpu *v, unsigned int reg, uint32_t val)
-{
-	struct kvm_lapic_state s;
-
-	ASSERT_TRUE(ioctl(v->fd, KVM_GET_LAPIC, &s) == 0);
-	memcpy(&s.regs[reg], &val, 4);
-	ASSERT_TRUE(ioctl(v->fd, KVM_SET_LAPIC, &s) == 0);
-}
-
-static uint32_t apic_reg(struct vcpu *v, unsigned int reg)
-{
-	struct kvm_lapic_state s;
-	uint32_t val;
-
-	ASSERT_TRUE(ioctl(v->fd, KVM_GET_LAPIC, &s) == 0);
-	memcpy(&val, &s.regs[reg], 4);
-	return val;
-}
 
 static void test_create_errnos(void)
 {

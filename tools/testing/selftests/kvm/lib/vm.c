@@ -161,3 +161,35 @@ int set_msr(struct vcpu *v, uint32_t index, uint64_t data)
 
 	return ioctl(v->fd, KVM_SET_MSRS, &m);
 }
+
+struct vm *vm_with_irqchip(void)
+{
+	struct vm *vm = vm_with_ram(1 << 20);
+
+	ASSERT_TRUE(ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) == 0);
+	return vm;
+}
+
+void set_apic_reg(struct vcpu *vcpu, unsigned int reg, uint32_t val)
+{
+	struct kvm_lapic_state s;
+
+	ASSERT_TRUE(ioctl(vcpu->fd, KVM_GET_LAPIC, &s) == 0);
+	memcpy(&s.regs[reg], &val, 4);
+	ASSERT_TRUE(ioctl(vcpu->fd, KVM_SET_LAPIC, &s) == 0);
+}
+
+uint32_t apic_reg(struct vcpu *vcpu, unsigned int reg)
+{
+	struct kvm_lapic_state s;
+	uint32_t val;
+
+	ASSERT_TRUE(ioctl(vcpu->fd, KVM_GET_LAPIC, &s) == 0);
+	memcpy(&val, &s.regs[reg], 4);
+	return val;
+}
+
+int apic_irr(struct vcpu *vcpu, uint8_t vector)
+{
+	return (apic_reg(vcpu, APIC_IRR + (vector / 32) * 0x10) >> (vector % 32)) & 1;
+}

@@ -38,6 +38,22 @@ void vcpu_real_mode(struct vcpu *vcpu, uint16_t ip);
  * that report their vector with an OUT to port @port, then HLT.
  */
 void vm_report_exceptions(struct vm *vm, uint16_t stubs, uint8_t port);
+/* A VM with 1 MiB of RAM and the in-kernel irqchip (KVM_CREATE_IRQCHIP). */
+struct vm *vm_with_irqchip(void);
+/* Local APIC registers through KVM_GET/SET_LAPIC (offsets in the xAPIC page). */
+#define APIC_ID 0x20
+#define APIC_SVR 0xf0
+#define APIC_IRR 0x200
+#define APIC_LVT_TIMER 0x320
+#define APIC_LVT0 0x350
+#define APIC_LVT1 0x360
+#define APIC_TMICT 0x380
+#define APIC_TDCR 0x3e0
+void set_apic_reg(struct vcpu *vcpu, unsigned int reg, uint32_t val);
+uint32_t apic_reg(struct vcpu *vcpu, unsigned int reg);
+/* Whether @vector is set in the local APIC's IRR. */
+int apic_irr(struct vcpu *vcpu, uint8_t vector);
+
 /* KVM_RUN: 0 or -errno. */
 int vcpu_run(struct vcpu *vcpu);
 /* KVM_RUN, which must succeed with exit @reason. */
