@@ -53,6 +53,14 @@ void memslot_changed(Vm& vm, const MemslotChange& change, ZappedTables* tables);
 // may be unlinked into @tables, to free after the flush.
 bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables = nullptr);
 
+// KVM_IRQFD (virt/kvm/irqfd.hpp): whether the VM's interrupt controller
+// takes irqfds (-EINVAL otherwise; @resample: a level-triggered one); one
+// signal into @gsi (process context: an edge, or with @resample the line
+// raised); lower @gsi after its EOI (any context that may spin).
+kxx::Status irqfd_allowed(Vm& vm, bool resample);
+void irqfd_inject(Vm& vm, uint32_t gsi, bool resample);
+void irqfd_deassert(Vm& vm, uint32_t gsi);
+
 // Bring the VM's instant statistics (vm.stats()) up to date before a read
 // of its stats file.
 void sample_vm_stats(Vm& vm);

@@ -2,6 +2,7 @@
 // A kernel mutex (through the glue) and a scoped lock for it.
 #pragma once
 
+#include <glue/event.h>
 #include <glue/glue.h>
 
 namespace kvmpp {
@@ -38,6 +39,10 @@ class Spinlock {
   Spinlock& operator=(const Spinlock&) = delete;
   void lock() { kvmg_spin_lock(&l_); }
   void unlock() { kvmg_spin_unlock(&l_); }
+  // For a lock hard-interrupt context also takes: local interrupts stay
+  // off while it is held.
+  unsigned long lock_irqsave() { return kvmg_spin_lock_irqsave(&l_); }
+  void unlock_irqrestore(unsigned long flags) { kvmg_spin_unlock_irqrestore(&l_, flags); }
 
  private:
   kvmg_spinlock l_;
@@ -52,6 +57,18 @@ class [[nodiscard]] SpinLockGuard {
 
  private:
   Spinlock& l_;
+};
+
+class [[nodiscard]] IrqSpinLockGuard {
+ public:
+  explicit IrqSpinLockGuard(Spinlock& l) : l_(l), flags_(l.lock_irqsave()) {}
+  ~IrqSpinLockGuard() { l_.unlock_irqrestore(flags_); }
+  IrqSpinLockGuard(const IrqSpinLockGuard&) = delete;
+  IrqSpinLockGuard& operator=(const IrqSpinLockGuard&) = delete;
+
+ private:
+  Spinlock& l_;
+  unsigned long flags_;
 };
 
 // A sleeping reader/writer lock and its scoped guards.

@@ -37,8 +37,10 @@ kxx::Result<kxx::RefPtr<Vm>> Vm::create(unsigned long type) {
 }
 
 Vm::~Vm() {
-  // First: no notifier callback may run against a half-destroyed VM.
+  // First: no notifier callback may run against a half-destroyed VM, and
+  // no irqfd may inject into it.
   kvmg_mmu_notifier_unregister(mmu_notifier_);
+  irqfds_.release_all();
   if (vcpus_) {
     for (unsigned i = 0; i < online_vcpus_.load(); i++) delete vcpus_[i];
     delete[] vcpus_;

@@ -17,6 +17,7 @@
 #include "coalesced_io.hpp"
 #include "io_bus.hpp"
 #include "ioeventfd.hpp"
+#include "irqfd.hpp"
 #include "memslot.hpp"
 
 namespace kvmpp {
@@ -84,8 +85,9 @@ class Vm : public kxx::RefCounted<Vm> {
   IoBus& mmio_bus() { return mmio_bus_; }
   // Coalesced MMIO/PIO zones and their ring.
   CoalescedIo& coalesced() { return coalesced_; }
-  // KVM_IOEVENTFD registrations.
+  // KVM_IOEVENTFD and KVM_IRQFD registrations.
   Ioeventfds& ioeventfds() { return ioeventfds_; }
+  Irqfds& irqfds() { return irqfds_; }
 
   unsigned online_vcpus() const { return online_vcpus_.load(); }
   Vcpu* vcpu_at(unsigned index) const;
@@ -120,6 +122,7 @@ class Vm : public kxx::RefCounted<Vm> {
   IoBus pio_bus_, mmio_bus_;  // before every device that registers on them
   CoalescedIo coalesced_{mmio_bus_, pio_bus_};
   Ioeventfds ioeventfds_{mmio_bus_, pio_bus_};
+  Irqfds irqfds_{*this};  // released first in ~Vm: they inject through arch_
 };
 
 }  // namespace kvmpp

@@ -44,6 +44,11 @@ long coalesced_io(Vm& vm, unsigned int cmd, unsigned long uarg) {
   return to_ret(vm.coalesced().remove(zone.value()));
 }
 
+kxx::Status irqfd(Vm& vm, unsigned long uarg) {
+  auto args = TRY(copy_from_user<kvm_irqfd>(uarg));
+  return vm.irqfds().ioctl(args);
+}
+
 kxx::Status ioeventfd(Vm& vm, unsigned long uarg) {
   auto args = TRY(copy_from_user<kvm_ioeventfd>(uarg));
   return vm.ioeventfds().ioctl(args);
@@ -63,6 +68,7 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_REGISTER_COALESCED_MMIO:
     case KVM_UNREGISTER_COALESCED_MMIO: return coalesced_io(vm, cmd, arg);
     case KVM_IOEVENTFD: return to_ret(ioeventfd(vm, arg));
+    case KVM_IRQFD: return to_ret(irqfd(vm, arg));
     default: return arch::vm_ioctl(vm, cmd, arg);
   }
 }

@@ -27,6 +27,11 @@ void vcpu_state_destroy(VcpuState* state) { delete state; }
 uint64_t vcpu_stat(const VcpuState&, unsigned) { return 0; }
 
 kxx::Status vcpu_init(Vcpu&) { return kxx::OkStatus(); }
+
+// No in-kernel interrupt controller yet: no irqfd is ever assigned.
+kxx::Status irqfd_allowed(Vm&, bool) { return kxx::Errno::kInval; }
+void irqfd_inject(Vm&, uint32_t, bool) {}
+void irqfd_deassert(Vm&, uint32_t) {}
 void vcpu_destroy(Vcpu&) {}
 long vcpu_run(Vcpu&) { return to_ret(kxx::Errno::kOpNotSupp); }
 // No vCPU ever enters a guest here: there is nothing to kick.

@@ -320,6 +320,25 @@ int deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
 void ioapic_eoi(Vm& vm, uint8_t vector) {
   Irqchip* chip = irqchip(vm);
   if (!chip) return;
+  // Resampling irqfds lower their lines first, so that a line nobody
+  // asserts any more is not delivered again.
+  if (vm.irqfds().resampling()) {
+    uint32_t pins = 0;
+    {
+      SpinLockGuard g(chip->lock);
+      for (unsigned pin = 0; pin < ioapic::kPins; pin++) {
+        uint64_t e = chip->ioapic.redirection(pin);
+        if (uint8_t(e) == vector && (e & ioapic::kLevel) && (e & ioapic::kRemoteIrr))
+          pins |= 1u << pin;
+      }
+    }
+    RcuReadGuard rcu;
+    const RoutingTable* t = chip->routing.load();
+    for (unsigned pin = 0; pins && pin < ioapic::kPins; pin++) {
+      int gsi = (pins & (1u << pin)) ? t->gsi_of(KVM_IRQCHIP_IOAPIC, pin) : -1;
+      if (gsi >= 0) vm.irqfds().acked(uint32_t(gsi));
+    }
+  }
   IoapicMessage out[ioapic::kPins];
   unsigned n;
   {
@@ -401,3 +420,18 @@ bool IoapicWindow::write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* dat
 }
 
 }  // namespace kvmpp::x86
+
+namespace kvmpp::arch {
+
+kxx::Status irqfd_allowed(Vm& vm, bool) {
+  return x86::irqchip(vm) ? kxx::OkStatus() : kxx::Status(kxx::Errno::kInval);
+}
+
+void irqfd_inject(Vm& vm, uint32_t gsi, bool resample) {
+  x86::set_irq(vm, gsi, true);
+  if (!resample) x86::set_irq(vm, gsi, false);
+}
+
+void irqfd_deassert(Vm& vm, uint32_t gsi) { x86::set_irq(vm, gsi, false); }
+
+}  // namespace kvmpp::arch
