@@ -767,5 +767,6 @@ KVM_ABI_ASSERT(KVM_SET_LAPIC == 0x4400ae8f, "ioctl encoding");
 #include "kvm_abi_x86_pv.h"
 #include "kvm_abi_eventfd.h"
 #include "kvm_abi_irq_routing.h"
+#include "kvm_abi_pit.h"
 
 #endif /* KVMPP_UAPI_KVM_ABI_H */

@@ -40,6 +40,10 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_SIGNAL_MSI: return 1;
     case KVM_CAP_IRQFD: return 1;
     case KVM_CAP_IRQFD_RESAMPLE: return 1;
+    case KVM_CAP_PIT:
+    case KVM_CAP_PIT2:
+    case KVM_CAP_PIT_STATE2:
+    case KVM_CAP_REINJECT_CONTROL: return 1;
     case KVM_CAP_X2APIC_API:
       return KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
     case KVM_CAP_COALESCED_PIO: return 1;  // run/io.cpp records OUTs

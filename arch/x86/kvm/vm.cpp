@@ -21,6 +21,7 @@ kxx::Result<VmState*> vm_init(Vm&) {
 }
 
 void vm_destroy(VmState* s) {
+  x86::destroy_pit(*s);  // first: it injects through the irqchip
   x86::destroy_irqchip(*s);
   delete s;
 }

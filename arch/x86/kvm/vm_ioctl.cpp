@@ -30,6 +30,11 @@ long dev_ioctl(unsigned int cmd, unsigned long arg) {
 
 namespace {
 
+kxx::Status create_pit2(Vm& vm, unsigned long uarg) {
+  auto config = TRY(copy_from_user<kvm_pit_config>(uarg));
+  return x86::create_pit(vm, config);
+}
+
 // The smallest value upstream accepts (KVM_MIN_ALLOC_MMU_PAGES).
 constexpr unsigned long kMinMmuPages = 64;
 
@@ -55,6 +60,13 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_SIGNAL_MSI: return to_ret(x86::signal_msi(vm, arg));
     case KVM_GET_IRQCHIP: return to_ret(x86::get_irqchip(vm, arg));
     case KVM_SET_IRQCHIP: return to_ret(x86::set_irqchip(vm, arg));
+    case KVM_CREATE_PIT2: return to_ret(create_pit2(vm, arg));
+    case KVM_CREATE_PIT: return to_ret(x86::create_pit(vm, {KVM_PIT_SPEAKER_DUMMY, {}}));
+    case KVM_GET_PIT: return to_ret(x86::get_pit(vm, arg, false));
+    case KVM_SET_PIT: return to_ret(x86::set_pit(vm, arg, false));
+    case KVM_GET_PIT2: return to_ret(x86::get_pit(vm, arg, true));
+    case KVM_SET_PIT2: return to_ret(x86::set_pit(vm, arg, true));
+    case KVM_REINJECT_CONTROL: return to_ret(x86::reinject_control(vm, arg));
     case KVM_GET_CLOCK: return to_ret(x86::get_clock(vm, arg));
     case KVM_SET_CLOCK: return to_ret(x86::set_clock(vm, arg));
     default: return to_ret(kUnknownVmIoctl);

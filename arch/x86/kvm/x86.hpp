@@ -18,6 +18,7 @@
 
 namespace kvmpp::x86 {
 struct Irqchip;
+struct PitDevice;
 struct VcpuApic;
 }  // namespace kvmpp::x86
 
@@ -97,6 +98,8 @@ struct VmState {
   // KVM_CREATE_IRQCHIP's PIC pair and I/O APIC; set once, before any vCPU
   // exists (read with acquire: x86::irqchip()).
   x86::Irqchip* irqchip = nullptr;
+  // KVM_CREATE_PIT2's PIT (irq/pit_device.cpp); published once.
+  x86::PitDevice* pit = nullptr;
   // KVM_CAP_X2APIC_API: KVM_GET/SET_LAPIC carry 32-bit x2APIC IDs; an
   // xAPIC-format 0xff does not broadcast to x2APIC destinations.
   bool x2apic_format = false;

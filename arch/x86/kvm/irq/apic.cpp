@@ -41,7 +41,9 @@ void rearm(VcpuApic& a) {
 // Carry out what a register write asked for.
 void apply(Vcpu& vcpu, VcpuApic& a, const ApicWriteEffect& e) {
   if (e.ipi) deliver_ipi(vcpu, e.ipi_msg);
-  if (e.eoi && e.eoi_level) ioapic_eoi(vcpu.vm(), e.eoi_vector);
+  // Level-triggered EOIs reach the I/O APIC; edge ones only while the PIT
+  // counts acknowledgements of IRQ0.
+  if (e.eoi && (e.eoi_level || pit_wants_acks(vcpu.vm()))) ioapic_eoi(vcpu.vm(), e.eoi_vector);
   if (e.timer_changed) rearm(a);
   // A lower priority or an EOI may let a pending interrupt through.
   vcpu.make_request(Vcpu::kRequestEvent);

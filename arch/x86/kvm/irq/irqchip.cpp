@@ -320,6 +320,22 @@ int deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
 void ioapic_eoi(Vm& vm, uint8_t vector) {
   Irqchip* chip = irqchip(vm);
   if (!chip) return;
+  // The PIT's reinjection waits for the EOI of GSI 0's vector.
+  if (pit_wants_acks(vm)) {
+    bool pit_vector = false;
+    {
+      RcuReadGuard rcu;
+      int pin = -1;
+      unsigned n;
+      const Route* r = chip->routing.load()->routes(0, &n);
+      for (unsigned i = 0; i < n; i++)
+        if (r[i].type == KVM_IRQ_ROUTING_IRQCHIP && r[i].chip == KVM_IRQCHIP_IOAPIC)
+          pin = int(r[i].pin);
+      SpinLockGuard g(chip->lock);
+      pit_vector = pin >= 0 && uint8_t(chip->ioapic.redirection(unsigned(pin))) == vector;
+    }
+    if (pit_vector) pit_acked(vm);
+  }
   // Resampling irqfds lower their lines first, so that a line nobody
   // asserts any more is not delivered again.
   if (vm.irqfds().resampling()) {
@@ -367,9 +383,16 @@ bool pic_interrupt_for(Vcpu& vcpu) {
 int pic_ack(Vm& vm) {
   Irqchip* chip = irqchip(vm);
   if (!chip) return -1;
-  SpinLockGuard g(chip->lock);
-  if (!chip->pic.has_interrupt()) return -1;
-  return chip->pic.ack();
+  int vector;
+  bool irq0;
+  {
+    SpinLockGuard g(chip->lock);
+    if (!chip->pic.has_interrupt()) return -1;
+    irq0 = chip->pic.master().pending_irq() == 0;
+    vector = chip->pic.ack();
+  }
+  if (irq0) pit_acked(vm);
+  return vector;
 }
 
 bool PicPorts::read(Vcpu&, uint64_t port, unsigned len, void* data) {

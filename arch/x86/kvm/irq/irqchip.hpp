@@ -126,6 +126,20 @@ void ioapic_eoi(Vm& vm, uint8_t vector);
 bool pic_interrupt_for(Vcpu& vcpu);
 int pic_ack(Vm& vm);
 
+// ---- the PIT (irq/pit_device.cpp) ----------------------------------------
+// KVM_CREATE_PIT2 (unknown flags ignored as stock 6.12 does; -EEXIST the
+// second time, -ENOENT without the in-kernel PIC), KVM_GET/SET_PIT(2) (-ENXIO without a
+// PIT), KVM_REINJECT_CONTROL.
+kxx::Status create_pit(Vm& vm, const kvm_pit_config& config);
+void destroy_pit(arch::VmState& s);
+kxx::Status get_pit(Vm& vm, unsigned long uarg, bool v2);
+kxx::Status set_pit(Vm& vm, unsigned long uarg, bool v2);
+kxx::Status reinject_control(Vm& vm, unsigned long uarg);
+// The guest acknowledged IRQ0 (the PIC's INTA, or the EOI of the vector of
+// GSI 0's I/O APIC pin); whether the PIT wants to hear of it.
+void pit_acked(Vm& vm);
+bool pit_wants_acks(Vm& vm);
+
 // ---- vCPU level (irq/apic.cpp) ------------------------------------------
 // Give the vCPU a local APIC when its VM has an irqchip (vCPU creation).
 kxx::Status apic_init(Vcpu& vcpu);
