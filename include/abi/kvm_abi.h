@@ -49,6 +49,7 @@
 #define KVM_EXIT_FAIL_ENTRY 9
 #define KVM_EXIT_INTR 10
 #define KVM_EXIT_INTERNAL_ERROR 17
+#define KVM_EXIT_IOAPIC_EOI 26
 #define KVM_EXIT_SYSTEM_EVENT 24
 #define KVM_EXIT_X86_RDMSR 29
 #define KVM_EXIT_X86_WRMSR 30
@@ -306,6 +307,9 @@ struct kvm_run {
 			uint32_t index;  /* kernel -> user */
 			uint64_t data;   /* kernel <-> user */
 		} msr; /* KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR */
+		struct {
+			uint8_t vector;
+		} eoi; /* KVM_EXIT_IOAPIC_EOI */
 		char padding[256];
 	};
 	uint64_t kvm_valid_regs;
@@ -592,6 +596,13 @@ struct kvm_debugregs {
 #define KVM_SET_DEBUGREGS KVM_IOW_(0xa2, struct kvm_debugregs)
 
 /* ---- the in-kernel interrupt controllers (x86) ---- */
+/* The local APIC in the kernel, the PIC and I/O APIC in user space. */
+#define KVM_CAP_SPLIT_IRQCHIP 121
+/* KVM_INTERRUPT: an external interrupt from a PIC in user space. */
+struct kvm_interrupt {
+	uint32_t irq;
+};
+#define KVM_INTERRUPT KVM_IOW_(0x86, struct kvm_interrupt)
 #define KVM_CAP_IRQCHIP 0
 #define KVM_CAP_IRQ_INJECT_STATUS 26
 #define KVM_CAP_X2APIC_API 129
@@ -763,6 +774,7 @@ KVM_ABI_ASSERT(KVM_SET_IRQCHIP == 0x8208ae63, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_IRQ_LINE_STATUS == 0xc008ae67, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_LAPIC == 0x8400ae8e, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_LAPIC == 0x4400ae8f, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_INTERRUPT == 0x4004ae86, "ioctl encoding");
 
 #include "kvm_abi_x86_pv.h"
 #include "kvm_abi_eventfd.h"

@@ -227,14 +227,14 @@ TEST_F(PitVmTest, TicksAreReinjectedOnePerAck) {
   for (uint8_t b : {0x11, 0x20, 0x04, 0x01, 0xfe}) out(v, b == 0x11 ? 0x20 : 0x21, b);
   out(v, 0x43, 0x34);
   out(v, 0x40, 0x9c);
-  out(v, 0x40, 0x2e);            // 10 ms, periodic
+  out(v, 0x40, 0x2e);                                               // 10 ms, periodic
   for (int i = 0; i < 3; i++) fake::advance_time(10 * kMs + 1000);  // three ticks
   fake::run_work();
   // The first tick was raised; the others wait for acknowledgements.
   for (int tick = 0; tick < 3; tick++) {
     EXPECT_EQ(pic_irr() & 1, 1) << tick;
-    EXPECT_EQ(kvmpp::x86::pic_ack(vm()), 0x20) << tick;  // the guest's INTA
-    out(v, 0x20, 0x20);                                  // and its EOI
+    EXPECT_EQ(kvmpp::x86::pic_ack(v), 0x20) << tick;  // the guest's INTA
+    out(v, 0x20, 0x20);                               // and its EOI
     fake::run_work();
   }
   EXPECT_EQ(pic_irr() & 1, 0);  // all three delivered, no more

@@ -35,6 +35,7 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_EXIT_ON_EMULATION_FAILURE: return 1;
     case KVM_CAP_DEBUGREGS: return 1;
     case KVM_CAP_IRQCHIP: return 1;
+    case KVM_CAP_SPLIT_IRQCHIP: return 1;
     case KVM_CAP_IRQ_INJECT_STATUS: return 1;
     case KVM_CAP_IRQ_ROUTING: return KVM_MAX_IRQ_ROUTES;
     case KVM_CAP_SIGNAL_MSI: return 1;
@@ -60,6 +61,7 @@ long check_extension(const Vm*, long cap) {
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   switch (cap.cap) {
     case KVM_CAP_MAX_VCPU_ID: return vm.set_max_vcpu_ids(cap.args[0]);
+    case KVM_CAP_SPLIT_IRQCHIP: return x86::enable_split_irqchip(vm, cap.args[0]);
     case KVM_CAP_X2APIC_API: {
       constexpr uint64_t kValid =
           KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;

@@ -125,6 +125,10 @@ struct VcpuState {
   PvVcpuState pv;
   // The in-kernel local APIC (irq/irqchip.hpp); null without an irqchip.
   x86::VcpuApic* apic = nullptr;
+  // KVM_INTERRUPT's vector until it is injected (-1: none).
+  int16_t extint_vector = -1;
+  // A split irqchip's EOI for user space's I/O APIC (-1: none).
+  int16_t eoi_exit_vector = -1;
   Stats<kNumVcpuStats> stats;
 };
 

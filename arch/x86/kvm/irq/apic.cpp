@@ -43,7 +43,11 @@ void apply(Vcpu& vcpu, VcpuApic& a, const ApicWriteEffect& e) {
   if (e.ipi) deliver_ipi(vcpu, e.ipi_msg);
   // Level-triggered EOIs reach the I/O APIC; edge ones only while the PIT
   // counts acknowledgements of IRQ0.
-  if (e.eoi && (e.eoi_level || pit_wants_acks(vcpu.vm()))) ioapic_eoi(vcpu.vm(), e.eoi_vector);
+  if (e.eoi && pic_in_kernel(vcpu.vm())) {
+    if (e.eoi_level || pit_wants_acks(vcpu.vm())) ioapic_eoi(vcpu.vm(), e.eoi_vector);
+  } else if (e.eoi && e.eoi_level) {
+    split_eoi(vcpu, e.eoi_vector);  // user space's I/O APIC
+  }
   if (e.timer_changed) rearm(a);
   // A lower priority or an EOI may let a pending interrupt through.
   vcpu.make_request(Vcpu::kRequestEvent);
@@ -364,7 +368,7 @@ int apic_ack_interrupt(Vcpu& vcpu) {
   }
   if (v >= 0) return v;
   if (!pic_interrupt_for(vcpu)) return -1;
-  return pic_ack(vcpu.vm());
+  return pic_ack(vcpu);
 }
 
 }  // namespace kvmpp::x86

@@ -66,7 +66,16 @@ bool halt_ends(Vcpu& vcpu) {
 }  // namespace
 
 bool prepare_interrupts(Vcpu& vcpu) {
-  if (!vcpu_apic(vcpu)) return false;
+  VcpuState& st = vcpu.arch();
+  if (!vcpu_apic(vcpu)) {
+    // No irqchip: KVM_INTERRUPT's vector goes in as soon as no other event
+    // occupies the injection slot.
+    if (st.extint_vector >= 0 && !st.regs.event.valid) {
+      st.regs.event = {1, uint8_t(st.extint_vector), X86_EVENT_INTR, 0, 0};
+      st.extint_vector = -1;
+    }
+    return false;
+  }
   take_events(vcpu);
   apic_tpr_to_cr8(vcpu);
   x86_state& s = vcpu.arch().regs;

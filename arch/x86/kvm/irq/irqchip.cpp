@@ -185,6 +185,7 @@ kxx::Status register_devices(Vm& vm, Irqchip& chip) {
 Irqchip* irqchip(Vm& vm) { return __atomic_load_n(&vm.arch()->irqchip, __ATOMIC_ACQUIRE); }
 
 long create_irqchip(Vm& vm) {
+  // The first in-kernel irqchip, full or split, is the only one.
   auto st = vm.configure([&](bool have_vcpus) -> kxx::Status {
     if (irqchip(vm)) return kxx::Errno::kExist;
     if (have_vcpus) return kxx::Errno::kInval;
@@ -230,7 +231,7 @@ kxx::Status set_gsi_routing(Vm& vm, unsigned long uarg) {
     if (kvmg_copy_from_user(entries, uarg + sizeof(hdr), hdr.nr * sizeof(entries[0])))
       return kxx::Errno::kFault;
   }
-  RoutingTable::Policy policy{false, vm.arch()->x2apic_format};
+  RoutingTable::Policy policy{chip->split, vm.arch()->x2apic_format};
   RoutingTable* table = TRY(RoutingTable::create(entries, hdr.nr, policy));
   RoutingTable* old;
   {
@@ -253,7 +254,7 @@ kxx::Result<long> signal_msi(Vm& vm, unsigned long uarg) {
 kxx::Status get_irqchip(Vm& vm, unsigned long uarg) {
   auto req = TRY(copy_from_user<kvm_irqchip>(uarg));
   Irqchip* chip = irqchip(vm);
-  if (!chip) return kxx::Errno::kNxio;
+  if (!chip || chip->split) return kxx::Errno::kNxio;  // no PIC or I/O APIC here
   {
     SpinLockGuard g(chip->lock);
     switch (req.chip_id) {
@@ -269,7 +270,7 @@ kxx::Status get_irqchip(Vm& vm, unsigned long uarg) {
 kxx::Status set_irqchip(Vm& vm, unsigned long uarg) {
   auto req = TRY(copy_from_user<kvm_irqchip>(uarg));
   Irqchip* chip = irqchip(vm);
-  if (!chip) return kxx::Errno::kNxio;
+  if (!chip || chip->split) return kxx::Errno::kNxio;  // no PIC or I/O APIC here
   {
     SpinLockGuard g(chip->lock);
     switch (req.chip_id) {
@@ -366,23 +367,18 @@ void ioapic_eoi(Vm& vm, uint8_t vector) {
 
 bool pic_interrupt_for(Vcpu& vcpu) {
   Irqchip* chip = irqchip(vcpu.vm());
-  VcpuApic* a = vcpu_apic(vcpu);
-  if (!chip || !a) return false;
-  {
-    // LINT0 passes the PIC's INT through in ExtINT mode, or with the APIC
-    // hardware-disabled ("Local Vector Table").
-    SpinLockGuard g(a->lock);
-    uint32_t lvt0 = a->lapic.reg(apic::kLvtLint0);
-    bool extint = ((lvt0 >> 8) & 7) == uint32_t(ApicDeliveryMode::kExtInt);
-    if (a->lapic.hw_enabled() && (!extint || (lvt0 & apic::kLvtMasked))) return false;
-  }
+  if (!chip || !vcpu_apic(vcpu) || !apic_accepts_extint(vcpu)) return false;
+  // Split: the PIC is user space's, its output KVM_INTERRUPT's vector.
+  if (chip->split) return vcpu.arch().extint_vector >= 0;
   SpinLockGuard g(chip->lock);
   return chip->pic.has_interrupt();
 }
 
-int pic_ack(Vm& vm) {
+int pic_ack(Vcpu& vcpu) {
+  Vm& vm = vcpu.vm();
   Irqchip* chip = irqchip(vm);
   if (!chip) return -1;
+  if (chip->split) return kxx::exchange(vcpu.arch().extint_vector, int16_t(-1));
   int vector;
   bool irq0;
   {
@@ -446,8 +442,10 @@ bool IoapicWindow::write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* dat
 
 namespace kvmpp::arch {
 
-kxx::Status irqfd_allowed(Vm& vm, bool) {
-  return x86::irqchip(vm) ? kxx::OkStatus() : kxx::Status(kxx::Errno::kInval);
+kxx::Status irqfd_allowed(Vm& vm, bool resample) {
+  // Resampling needs the in-kernel I/O APIC's EOIs (not split).
+  bool ok = resample ? x86::pic_in_kernel(vm) : x86::irqchip(vm) != nullptr;
+  return ok ? kxx::OkStatus() : kxx::Status(kxx::Errno::kInval);
 }
 
 void irqfd_inject(Vm& vm, uint32_t gsi, bool resample) {

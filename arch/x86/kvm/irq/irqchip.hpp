@@ -66,6 +66,11 @@ class IoapicWindow final : public IoDevice {
 };
 
 struct Irqchip {
+  // KVM_CAP_SPLIT_IRQCHIP: only the local APICs are the kernel's; the PIC
+  // and I/O APIC below are unused (user space has its own), and GSIs may
+  // only be routed to MSIs. Set before the irqchip is published.
+  bool split = false;
+  uint32_t reserved_ioapic_pins = 0;  // GSIs user space's I/O APIC owns
   Spinlock lock;
   PicPair pic;
   Ioapic ioapic;
@@ -96,8 +101,13 @@ struct VcpuApic {
   uint8_t sipi_vector = 0;
 };
 
-// Null when the VM has no in-kernel irqchip.
+// Null when the VM has no in-kernel irqchip (full or split).
 Irqchip* irqchip(Vm& vm);
+// The PIC and I/O APIC are the kernel's (KVM_CREATE_IRQCHIP, not split).
+inline bool pic_in_kernel(Vm& vm) {
+  Irqchip* chip = irqchip(vm);
+  return chip && !chip->split;
+}
 inline VcpuApic* vcpu_apic(Vcpu& vcpu) { return vcpu.arch().apic; }
 
 // ---- VM level (irq/irqchip.cpp) ------------------------------------------
@@ -124,7 +134,7 @@ void ioapic_eoi(Vm& vm, uint8_t vector);
 // The PIC's INT output as a vCPU sees it (only through LINT0 in ExtINT mode,
 // or with its APIC disabled), and the INTA cycle.
 bool pic_interrupt_for(Vcpu& vcpu);
-int pic_ack(Vm& vm);
+int pic_ack(Vcpu& vcpu);
 
 // ---- the PIT (irq/pit_device.cpp) ----------------------------------------
 // KVM_CREATE_PIT2 (unknown flags ignored as stock 6.12 does; -EEXIST the
@@ -139,6 +149,23 @@ kxx::Status reinject_control(Vm& vm, unsigned long uarg);
 // GSI 0's I/O APIC pin); whether the PIT wants to hear of it.
 void pit_acked(Vm& vm);
 bool pit_wants_acks(Vm& vm);
+
+// ---- interrupt controllers in user space (irq/user_irq.cpp) ---------------
+// KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP) with @pins GSIs for user space's
+// I/O APIC.
+kxx::Status enable_split_irqchip(Vm& vm, uint64_t pins);
+// KVM_INTERRUPT: queue an external interrupt (no in-kernel irqchip: the
+// next entry injects it; split: the PIC output LINT0 takes).
+kxx::Status interrupt_ioctl(Vcpu& vcpu, unsigned long uarg);
+// The local APIC takes the PIC's interrupts: hardware-disabled, or LINT0
+// unmasked in ExtINT mode ("Local Vector Table"). True without an APIC.
+bool apic_accepts_extint(Vcpu& vcpu);
+// kvm_run's ready_for_interrupt_injection: user space's PIC could inject
+// now (always 1 with the in-kernel PIC, as upstream).
+bool ready_for_user_interrupt(Vcpu& vcpu);
+// Split irqchip: the guest EOIed a level-triggered @vector; if user
+// space's I/O APIC routes it, the next exit is KVM_EXIT_IOAPIC_EOI.
+void split_eoi(Vcpu& vcpu, uint8_t vector);
 
 // ---- vCPU level (irq/apic.cpp) ------------------------------------------
 // Give the vCPU a local APIC when its VM has an irqchip (vCPU creation).

@@ -152,7 +152,7 @@ kxx::Status create_pit(Vm& vm, const kvm_pit_config& config) {
   // Flags other than KVM_PIT_SPEAKER_DUMMY are ignored, as by stock 6.12.
   return vm.configure([&](bool) -> kxx::Status {
     if (pit_of(vm)) return kxx::Errno::kExist;
-    if (!irqchip(vm)) return kxx::Errno::kNoEnt;  // upstream: no in-kernel PIC
+    if (!pic_in_kernel(vm)) return kxx::Errno::kNoEnt;  // upstream: no in-kernel PIC
     kxx::UniquePtr<PitDevice> d(new (kxx::Alloc::kSleep) PitDevice(vm));
     if (!d) return kxx::Errno::kNoMem;
     d->pit.reset(kvmg_monotonic_ns());

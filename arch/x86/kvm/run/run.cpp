@@ -139,11 +139,23 @@ static long run_loop(Vcpu& vcpu) {
     pv_prepare_entry(vcpu);
     step_over_soft_event(vcpu);
     bool irq_window = prepare_interrupts(vcpu);
-    if (auto s = enter_guest(vcpu, run, irq_window); !s.ok()) return s.to_ret();
+    // User space's PIC wants to inject: exit as soon as the guest can take
+    // an interrupt (KVM_EXIT_IRQ_WINDOW_OPEN).
+    bool user_window = kr->request_interrupt_window && !pic_in_kernel(vcpu.vm());
+    if (auto s = enter_guest(vcpu, run, irq_window || user_window); !s.ok()) return s.to_ret();
     apic_cr8_to_tpr(vcpu);
     auto next = handle_exit(vcpu, run.exit);
     if (!next.ok()) return next.error().to_ret();
     if (next.value() == Next::kUser) return 0;
+    if (st.eoi_exit_vector >= 0) {
+      kr->exit_reason = KVM_EXIT_IOAPIC_EOI;
+      kr->eoi.vector = uint8_t(kxx::exchange(st.eoi_exit_vector, int16_t(-1)));
+      return 0;
+    }
+    if (user_window && ready_for_user_interrupt(vcpu)) {
+      kr->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+      return 0;
+    }
   }
 }
 
@@ -166,8 +178,7 @@ static void fill_run_outputs(Vcpu& vcpu) {
   kr->cr8 = s.cr8;
   kr->apic_base = vcpu.arch().apic_base;
   // With the PIC in the kernel, user space never injects (upstream reports 1).
-  kr->ready_for_interrupt_injection =
-      x86::vcpu_apic(vcpu) || (kr->if_flag && !s.interrupt_shadow && !s.event.valid);
+  kr->ready_for_interrupt_injection = x86::ready_for_user_interrupt(vcpu);
   kr->flags = 0;
 }
 

@@ -14,6 +14,8 @@ namespace {
 
 constexpr uint8_t kNmiVector = 2;
 
+bool vcpu_apic_present(Vcpu& vcpu) { return vcpu.arch().apic != nullptr; }
+
 }  // namespace
 
 kvm_vcpu_events read_events(Vcpu& vcpu) {
@@ -37,6 +39,12 @@ kvm_vcpu_events read_events(Vcpu& vcpu) {
         break;
       default: break;
     }
+  }
+  // KVM_INTERRUPT's vector waiting behind another event (no irqchip) is the
+  // interrupt upstream reports as injected.
+  if (!e.interrupt.injected && !vcpu_apic_present(vcpu) && vcpu.arch().extint_vector >= 0) {
+    e.interrupt.injected = 1;
+    e.interrupt.nr = uint8_t(vcpu.arch().extint_vector);
   }
   // SVM has one interrupt-shadow bit; report it as the STI kind.
   e.interrupt.shadow = s.interrupt_shadow ? KVM_X86_SHADOW_INT_STI : 0;
@@ -72,6 +80,7 @@ kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e) {
     ev = {1, kNmiVector, X86_EVENT_NMI, 0, 0};
   }
   s.event = ev;
+  if (!vcpu_apic_present(vcpu)) vcpu.arch().extint_vector = -1;  // now in s.event, if any
   s.event_at_insn = 0;  // user space hands over an event ready to deliver
   if (e.flags & KVM_VCPUEVENT_VALID_SHADOW) s.interrupt_shadow = e.interrupt.shadow != 0;
   return kxx::OkStatus();
