@@ -595,6 +595,20 @@ struct kvm_debugregs {
 #define KVM_GET_DEBUGREGS KVM_IOR_(0xa1, struct kvm_debugregs)
 #define KVM_SET_DEBUGREGS KVM_IOW_(0xa2, struct kvm_debugregs)
 
+/* ---- VM set-up (x86) ---- */
+/* Guest-physical addresses of the regions VMX's real-mode emulation needs
+ * (three pages for the TSS, one for an identity-mapped page table). */
+#define KVM_CAP_SET_TSS_ADDR 4
+#define KVM_CAP_SET_IDENTITY_MAP_ADDR 37
+#define KVM_SET_TSS_ADDR KVM_IO_(0x47)
+#define KVM_SET_IDENTITY_MAP_ADDR KVM_IOW_(0x48, uint64_t)
+/* Old capabilities that describe behaviour every VMM relies on. */
+#define KVM_CAP_CLOCKSOURCE 8
+#define KVM_CAP_NOP_IO_DELAY 12
+#define KVM_CAP_SYNC_MMU 16
+#define KVM_CAP_DESTROY_MEMORY_REGION_WORKS 21
+#define KVM_CAP_JOIN_MEMORY_REGIONS_WORKS 30
+
 /* ---- the in-kernel interrupt controllers (x86) ---- */
 /* The local APIC in the kernel, the PIC and I/O APIC in user space. */
 #define KVM_CAP_SPLIT_IRQCHIP 121
@@ -775,6 +789,8 @@ KVM_ABI_ASSERT(KVM_IRQ_LINE_STATUS == 0xc008ae67, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_LAPIC == 0x8400ae8e, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_LAPIC == 0x4400ae8f, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_INTERRUPT == 0x4004ae86, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_TSS_ADDR == 0xae47, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_IDENTITY_MAP_ADDR == 0x4008ae48, "ioctl encoding");
 
 #include "kvm_abi_x86_pv.h"
 #include "kvm_abi_eventfd.h"

@@ -17,6 +17,11 @@ long check_extension(const Vm* vm, long cap) {
     case KVM_CAP_USER_MEMORY: return 1;
     case KVM_CAP_USER_MEMORY2: return 1;
     case KVM_CAP_READONLY_MEM: return 1;
+    // A slot of size 0 deletes it; adjacent slots may be replaced by one.
+    case KVM_CAP_DESTROY_MEMORY_REGION_WORKS: return 1;
+    case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS: return 1;
+    // The MMU notifier keeps guest mappings in step with the VMM's (memslot.hpp).
+    case KVM_CAP_SYNC_MMU: return 1;
     case KVM_CAP_NR_MEMSLOTS: return Memslots::kMaxSlots;
     case KVM_CAP_MULTI_ADDRESS_SPACE: return Memslots::kAddressSpaces;
     case KVM_CAP_NR_VCPUS: return kxx::min(kvmg_num_online_cpus(), arch::kMaxVcpus);

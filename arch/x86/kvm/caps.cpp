@@ -19,6 +19,11 @@ namespace kvmpp::arch {
 long check_extension(const Vm*, long cap) {
   switch (cap) {
     case KVM_CAP_MP_STATE: return 1;
+    case KVM_CAP_SET_TSS_ADDR: return 1;
+    case KVM_CAP_SET_IDENTITY_MAP_ADDR: return 1;
+    // kvmclock (pv/), and the KVM_FEATURE_NOP_IO_DELAY hint it offers.
+    case KVM_CAP_CLOCKSOURCE: return 1;
+    case KVM_CAP_NOP_IO_DELAY: return 1;
     case KVM_CAP_VM_TYPES: return long(kSupportedVmTypes);
     case KVM_CAP_VCPU_EVENTS: return 1;
     case KVM_CAP_XSAVE: return 1;

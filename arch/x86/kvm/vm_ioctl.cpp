@@ -38,6 +38,22 @@ kxx::Status create_pit2(Vm& vm, unsigned long uarg) {
 // The smallest value upstream accepts (KVM_MIN_ALLOC_MMU_PAGES).
 constexpr unsigned long kMinMmuPages = 64;
 
+// The TSS takes three pages that must end below 4 GiB (upstream's bound).
+kxx::Status set_tss_addr(Vm& vm, unsigned long addr) {
+  if (addr > 0xffffffffull - 3 * 4096 + 1) return kxx::Errno::kInval;
+  vm.arch()->tss_addr = addr;
+  return kxx::OkStatus();
+}
+
+// Only before the first vCPU, as upstream (-EINVAL after).
+kxx::Status set_identity_map_addr(Vm& vm, unsigned long uarg) {
+  return vm.configure([&](bool have_vcpus) -> kxx::Status {
+    if (have_vcpus) return kxx::Errno::kInval;
+    vm.arch()->identity_map_addr = TRY(copy_from_user<uint64_t>(uarg));
+    return kxx::OkStatus();
+  });
+}
+
 long set_nr_mmu_pages(Vm& vm, unsigned long n) {
   if (n < kMinMmuPages) return to_ret(kxx::Errno::kInval);
   vm.arch()->nr_mmu_pages = n;
@@ -48,6 +64,8 @@ long set_nr_mmu_pages(Vm& vm, unsigned long n) {
 
 long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
   switch (cmd) {
+    case KVM_SET_TSS_ADDR: return to_ret(set_tss_addr(vm, arg));
+    case KVM_SET_IDENTITY_MAP_ADDR: return to_ret(set_identity_map_addr(vm, arg));
     case KVM_SET_NR_MMU_PAGES: return set_nr_mmu_pages(vm, arg);
     case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();

@@ -90,6 +90,10 @@ struct VmState {
   // KVM_SET_NR_MMU_PAGES: a cap on shadow-paging pages upstream. There is
   // no shadow paging here, so it limits nothing; it is kept for GET.
   unsigned long nr_mmu_pages = 0;
+  // KVM_SET_TSS_ADDR / KVM_SET_IDENTITY_MAP_ADDR: regions VMX's emulation
+  // of real mode uses; SVM needs neither, but keeps what user space set.
+  uint64_t tss_addr = 0;
+  uint64_t identity_map_addr = 0;
   // KVM_X86_SET_MSR_FILTER and the MSR capabilities (msr/filter.hpp).
   x86::MsrPolicy msr_policy;
   // KVM_CAP_EXIT_ON_EMULATION_FAILURE (run/emulation_failure.cpp).

@@ -106,6 +106,32 @@ static void test_nr_mmu_pages(void)
 	EXPECT_EQ(ioctl(vm, KVM_GET_NR_MMU_PAGES, 0), 64);
 }
 
+/* The regions VMX's real-mode emulation needs: VMMs set both before
+ * anything else, whatever the vendor. */
+static void test_tss_and_identity_map(void)
+{
+	int kvm = open_kvm(), vm = create_vm(kvm);
+	uint64_t ident = 0xfeffc000;
+
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SET_TSS_ADDR), 1);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR), 1);
+	EXPECT_EQ(ioctl(vm, KVM_SET_TSS_ADDR, 0xfeffd000ul), 0);
+	EXPECT_EQ(ioctl(vm, KVM_SET_TSS_ADDR, 0xfffff000ul - 0x2000), 0); /* the highest */
+	EXPECT_ERRNO(ioctl(vm, KVM_SET_TSS_ADDR, 0xfffff000ul - 0x1000), EINVAL);
+	EXPECT_ERRNO(ioctl(vm, KVM_SET_TSS_ADDR, 0x100000000ul), EINVAL);
+	EXPECT_EQ(ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &ident), 0);
+	EXPECT_ERRNO(ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, (void *)8), EFAULT);
+	ASSERT_TRUE(create_vcpu(vm, 0) >= 0);
+	EXPECT_ERRNO(ioctl(vm, KVM_SET_IDENTITY_MAP_ADDR, &ident), EINVAL); /* too late */
+	EXPECT_EQ(ioctl(vm, KVM_SET_TSS_ADDR, 0xfeffd000ul), 0);           /* any time */
+	/* The old capabilities VMMs check first. */
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DESTROY_MEMORY_REGION_WORKS), 1);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_JOIN_MEMORY_REGIONS_WORKS), 1);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_MMU), 1);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_NOP_IO_DELAY), 1);
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_CLOCKSOURCE), 1);
+}
+
 static void test_unknown_ioctls(void)
 {
 	int kvm = open_kvm(), vm = create_vm(kvm);
@@ -124,6 +150,7 @@ int main(void)
 		TEST(test_enable_cap_errors),
 		TEST(test_check_extension_on_vm),
 		TEST(test_nr_mmu_pages),
+		TEST(test_tss_and_identity_map),
 		TEST(test_unknown_ioctls),
 		{},
 	});
