@@ -612,6 +612,7 @@ struct kvm_debugregs {
 /* ---- the in-kernel interrupt controllers (x86) ---- */
 /* The local APIC in the kernel, the PIC and I/O APIC in user space. */
 #define KVM_CAP_SPLIT_IRQCHIP 121
+#define KVM_CAP_TSC_DEADLINE_TIMER 72
 /* KVM_INTERRUPT: an external interrupt from a PIC in user space. */
 struct kvm_interrupt {
 	uint32_t irq;

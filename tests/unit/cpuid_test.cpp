@@ -105,7 +105,7 @@ TEST_F(CpuidTest, SupportedBasicLeaves) {
   EXPECT_TRUE(bit(l1->ecx, 31));   // hypervisor
   EXPECT_FALSE(bit(l1->ecx, 3));   // MONITOR
   EXPECT_TRUE(bit(l1->ecx, 21));   // x2APIC: the in-kernel local APIC emulates it
-  EXPECT_FALSE(bit(l1->ecx, 24));  // TSC deadline
+  EXPECT_FALSE(bit(l1->ecx, 24));  // TSC deadline: the VMM adds it (KVM_CAP_TSC_DEADLINE_TIMER)
   EXPECT_FALSE(bit(l1->ecx, 27));  // OSXSAVE (follows CR4)
   EXPECT_TRUE(bit(l1->ecx, 26));   // XSAVE
   EXPECT_TRUE(bit(l1->ecx, 28));   // AVX

@@ -2,7 +2,9 @@
 // The in-kernel irqchip as the ioctls see it: creation and its errnos, the
 // state ioctls, routing from GSIs and IPIs to local APICs, the APIC timer on
 // the glue's timer, the MP states, and no leaks on allocation failures.
+#include <arch/x86/kvm/irq/irqchip.hpp>
 #include <arch/x86/kvm/msr/msr.hpp>
+#include <virt/kvm/vcpu.hpp>
 
 #include <cstring>
 #include <vector>
@@ -177,6 +179,62 @@ TEST_F(IrqchipTest, X2apicApiIdFormat) {
   uint32_t other = 3;
   memcpy(&s.regs[0x20], &other, 4);
   EXPECT_EQ(vcpu_ioctl(vcpu, KVM_SET_LAPIC, ptr(&s)), -EINVAL);
+}
+
+}  // namespace
+
+namespace {
+
+// IA32_TSC_DEADLINE: armed only in TSC-deadline mode, in the guest's TSC,
+// fires on the host timer, reads 0 afterwards; a past deadline fires at once.
+TEST_F(IrqchipTest, TscDeadlineTimer) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long v = add_vcpu(0);
+  auto& vcpu = *static_cast<kvmpp::Vcpu*>(object(v));
+  set_reg(v, kSvr, 0x1ff);
+  std::vector<uint64_t> mem(64);
+  auto* c = reinterpret_cast<kvm_cpuid2*>(mem.data());
+  c->nent = 1;
+  c->entries[0].function = 1;
+  c->entries[0].ecx = 1u << 24;  // TSC-deadline timer
+  ASSERT_EQ(vcpu_ioctl(v, KVM_SET_CPUID2, ptr(c)), 0);
+  constexpr uint32_t kDeadline = 0x6e0;
+  uint64_t now_tsc = 0;
+  ASSERT_TRUE(kvmpp::x86::get_msr(vcpu, 0x10, &now_tsc, true).ok());
+  // One-shot mode: the write is ignored.
+  set_msr(v, kDeadline, now_tsc + 1000);
+  uint64_t d = 1;
+  ASSERT_TRUE(kvmpp::x86::get_msr(vcpu, kDeadline, &d, true).ok());
+  EXPECT_EQ(d, 0u);
+  set_reg(v, kLvtTimer, 0x40 | (2u << 17));  // TSC-deadline mode, vector 0x40
+  // 2 ms ahead at the fake host's 2 GHz.
+  set_msr(v, kDeadline, now_tsc + 4000000);
+  ASSERT_TRUE(kvmpp::x86::get_msr(vcpu, kDeadline, &d, true).ok());
+  EXPECT_EQ(d, now_tsc + 4000000);
+  fake::advance_time(1000000);
+  kvmpp::x86::apic_service_timer(vcpu);
+  EXPECT_FALSE(irr(lapic(v), 0x40));
+  fake::advance_time(1000001);
+  kvmpp::x86::apic_service_timer(vcpu);
+  EXPECT_TRUE(irr(lapic(v), 0x40));
+  ASSERT_TRUE(kvmpp::x86::get_msr(vcpu, kDeadline, &d, true).ok());
+  EXPECT_EQ(d, 0u);  // cleared when it fired
+  // Zero disarms; a deadline in the past fires at once.
+  set_msr(v, kDeadline, 0);
+  set_reg(v, kLvtTimer, 0x41 | (2u << 17));
+  set_msr(v, kDeadline, 1);
+  kvmpp::x86::apic_service_timer(vcpu);
+  EXPECT_TRUE(irr(lapic(v), 0x41));
+  EXPECT_EQ(dev(KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER), 1);
+}
+
+TEST_F(IrqchipTest, TscDeadlineWithoutApicReadsZero) {
+  long v = add_vcpu(0);
+  auto& vcpu = *static_cast<kvmpp::Vcpu*>(object(v));
+  set_msr(v, 0x6e0, 12345);  // ignored, as upstream
+  uint64_t d = 1;
+  ASSERT_TRUE(kvmpp::x86::get_msr(vcpu, 0x6e0, &d, true).ok());
+  EXPECT_EQ(d, 0u);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ struct CpuidBit {
 
 namespace cpuid_bit {
 inline constexpr CpuidBit kX2apic{1, 0, CpuidReg::kEcx, 21};
+inline constexpr CpuidBit kTscDeadline{1, 0, CpuidReg::kEcx, 24};
 inline constexpr CpuidBit kXsave{1, 0, CpuidReg::kEcx, 26};
 inline constexpr CpuidBit kOsxsave{1, 0, CpuidReg::kEcx, 27};
 inline constexpr CpuidBit kHypervisor{1, 0, CpuidReg::kEcx, 31};

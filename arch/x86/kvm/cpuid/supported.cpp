@@ -40,7 +40,9 @@ constexpr unsigned kMaxSubleaves = 16;
 constexpr uint32_t k1Ecx = bits(0, 1, 9, 12, 13, 17, 19, 20, 22, 23, 25, 26, 28, 29, 30);
 constexpr uint32_t k1EcxAvx = bits(12, 28, 29);  // FMA, AVX, F16C
 constexpr uint32_t k1EcxHypervisor = bits(31);
-constexpr uint32_t k1EcxEmulated = bits(21);  // x2APIC
+// x2APIC. The TSC-deadline timer is emulated too, but as upstream it is left
+// for the VMM to add (KVM_CAP_TSC_DEADLINE_TIMER says it may).
+constexpr uint32_t k1EcxEmulated = bits(21);
 // CPUID.1:EDX. Not MCE/MCA (no machine-check MSRs), PSN, DS, ACPI, HTT, TM, PBE.
 constexpr uint32_t k1Edx =
     bits(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 19, 23, 24, 25, 26, 27);

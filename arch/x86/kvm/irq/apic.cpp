@@ -6,6 +6,8 @@
 #include <kvmpp/uaccess.hpp>
 #include <kxx/new.hpp>
 
+#include "../cpuid/cpuid.hpp"
+#include "../msr/msr.hpp"
 #include "irqchip.hpp"
 
 namespace kvmpp::x86 {
@@ -83,6 +85,14 @@ kxx::Status id_from_user(Vcpu& vcpu, const Lapic& l, kvm_lapic_state& s) {
   id = vcpu.id();
   __builtin_memcpy(&s.regs[apic::kId], &id, 4);
   return kxx::OkStatus();
+}
+
+// TSC-deadline mode exists only for a guest whose CPUID has it: otherwise
+// the LVT timer's mode bit 18 is reserved and reads 0 (as upstream).
+template <typename T>
+T guest_lvt_timer(Vcpu& vcpu, uint32_t offset, T value) {
+  if (offset != apic::kLvtTimer || guest_has(vcpu, cpuid_bit::kTscDeadline)) return value;
+  return value & ~T(1u << 18);
 }
 
 // The page an APIC base MSR value puts the xAPIC registers at.
@@ -277,7 +287,7 @@ bool apic_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) {
     uint32_t value;
     __builtin_memcpy(&value, data, 4);
     a->lapic.set_now(kvmg_monotonic_ns());
-    e = WriteOutcome(a->lapic.write(offset, value));
+    e = WriteOutcome(a->lapic.write(offset, guest_lvt_timer(vcpu, offset, value)));
   }
   if (e.ok) {
     apply(vcpu, *a, e.effect);
@@ -301,12 +311,44 @@ kxx::Status apic_write_msr(Vcpu& vcpu, uint32_t msr, uint64_t value) {
   {
     SpinLockGuard g(a->lock);
     a->lapic.set_now(kvmg_monotonic_ns());
-    e = WriteOutcome(a->lapic.write_msr(msr, value));
+    uint32_t offset = (msr - apic::kX2apicMsrBase) << 4;
+    e = WriteOutcome(a->lapic.write_msr(msr, guest_lvt_timer(vcpu, offset, value)));
   }
   if (!e.ok) return kxx::Errno::kInval;
   apply(vcpu, *a, e.effect);
   if (msr == apic::kX2apicMsrBase + (apic::kTpr >> 4)) apic_tpr_to_cr8(vcpu);
   return kxx::OkStatus();
+}
+
+uint64_t apic_read_tsc_deadline(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return 0;
+  SpinLockGuard g(a->lock);
+  return a->lapic.tsc_deadline() ? a->tsc_deadline : 0;
+}
+
+void apic_write_tsc_deadline(Vcpu& vcpu, uint64_t tsc) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return;
+  // The guest's TSC runs at the host's rate (no scaling): convert the
+  // distance to the deadline into host nanoseconds, without overflow.
+  uint64_t now = kvmg_monotonic_ns(), now_tsc = guest_tsc(vcpu);
+  uint64_t khz = uint64_t(get_tsc_khz());
+  uint64_t ns = 0;
+  if (tsc) {
+    uint64_t delta = tsc > now_tsc ? tsc - now_tsc : 0;
+    uint64_t ms = khz ? delta / khz : 0;
+    uint64_t rest = khz ? (delta % khz) * 1000000 / khz : 0;
+    constexpr uint64_t kYearMs = 365ull * 24 * 3600 * 1000;  // far enough
+    ns = now + (ms > kYearMs ? kYearMs : ms) * 1000000 + rest;
+  }
+  {
+    SpinLockGuard g(a->lock);
+    a->lapic.set_now(now);
+    a->lapic.set_tsc_deadline(ns);
+    a->tsc_deadline = a->lapic.tsc_deadline() ? tsc : 0;
+  }
+  rearm(*a);
 }
 
 void apic_service_timer(Vcpu& vcpu) {

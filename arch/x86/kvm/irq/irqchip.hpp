@@ -94,8 +94,9 @@ struct VcpuApic {
   Vcpu& vcpu;
   Spinlock lock;
   Lapic lapic{kApicBusCycleNs};
-  void* timer = nullptr;  // glue hrtimer: posts Vcpu::kRequestTimer
-  uint64_t window = 0;    // the xAPIC page it holds a window for (0: none)
+  void* timer = nullptr;      // glue hrtimer: posts Vcpu::kRequestTimer
+  uint64_t window = 0;        // the xAPIC page it holds a window for (0: none)
+  uint64_t tsc_deadline = 0;  // IA32_TSC_DEADLINE as written (the model has it in ns)
   bool init_pending = false;
   bool sipi_pending = false;
   uint8_t sipi_vector = 0;
@@ -181,6 +182,12 @@ bool apic_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data);
 // x2APIC MSRs; an error means #GP.
 kxx::Result<uint64_t> apic_read_msr(Vcpu& vcpu, uint32_t msr);
 kxx::Status apic_write_msr(Vcpu& vcpu, uint32_t msr, uint64_t value);
+// IA32_TSC_DEADLINE, in the guest's TSC: reads 0 unless armed in
+// TSC-deadline mode; writes outside that mode (or without an in-kernel
+// APIC) are ignored, 0 disarms, a past deadline fires at once (SDM vol.
+// 3A, "TSC-Deadline Mode").
+uint64_t apic_read_tsc_deadline(Vcpu& vcpu);
+void apic_write_tsc_deadline(Vcpu& vcpu, uint64_t tsc);
 // Fire an expired timer and re-arm the host timer (vCPU thread).
 void apic_service_timer(Vcpu& vcpu);
 // CR8 is the TPR's upper nibble: copy it to the VMCB before an entry and

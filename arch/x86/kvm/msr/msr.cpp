@@ -35,10 +35,10 @@ constexpr uint64_t kApicBaseReserved = 0x2ff;  // bits 7:0 and 9
 constexpr unsigned kMaxIoMsrs = 256;           // KVM_GET/SET_MSRS batch limit
 
 constexpr uint32_t kListed[] = {
-    kTsc,        kTscAdjust, kUcodeRev,   kSysenterCs,      kSysenterEsp,     kSysenterEip,
-    kMiscEnable, kPat,       kMtrrFix64k, kMtrrFix16k80000, kMtrrFix16kA0000, kMtrrDefType,
-    kStar,       kLstar,     kCstar,      kSfmask,          kKernelGsBase,    kTscAux,
-    kHwcr};
+    kTsc,        kTscAdjust,  kUcodeRev,   kSysenterCs,      kSysenterEsp,     kSysenterEip,
+    kMiscEnable, kPat,        kMtrrFix64k, kMtrrFix16k80000, kMtrrFix16kA0000, kMtrrDefType,
+    kStar,       kLstar,      kCstar,      kSfmask,          kKernelGsBase,    kTscAux,
+    kHwcr,       kTscDeadline};
 // Platform description and power control (KVM_CAP_MSR_PLATFORM_INFO).
 constexpr uint32_t kListedPlatform[] = {kPlatformInfo, kMiscFeaturesEnables, kPowerCtl};
 // The kvmclock MSRs (pv/msr.cpp).
@@ -160,6 +160,7 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
       if (!host && !guest_has(vcpu, cpuid_bit::kTscAdjust)) return kxx::Errno::kInval;
       return m.tsc_adjust;
     case kPlatformId: return uint64_t(0);
+    case kTscDeadline: return apic_read_tsc_deadline(vcpu);
     case kApicBase: return vcpu.arch().apic_base;
     case kUcodeRev: return m.ucode_rev;
     case kMtrrCap: return kMtrrCapValue;
@@ -210,6 +211,7 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
       if (!host && !guest_has(vcpu, cpuid_bit::kTscAdjust)) return fault();
       return write_tsc_adjust(vcpu, v, host);
     case kApicBase: return set_apic_base(vcpu, v, host);
+    case kTscDeadline: apic_write_tsc_deadline(vcpu, v); break;
     case kUcodeRev:
       // The guest's side of the microcode-update protocol changes nothing.
       if (host) m.ucode_rev = v;

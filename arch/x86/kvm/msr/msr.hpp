@@ -13,7 +13,7 @@ inline constexpr uint32_t kTsc = 0x10, kPlatformId = 0x17, kApicBase = 0x1b, kTs
 inline constexpr uint32_t kUcodeRev = 0x8b, kPlatformInfo = 0xce, kMtrrCap = 0xfe;
 inline constexpr uint32_t kMiscFeaturesEnables = 0x140, kPowerCtl = 0x1fc;
 inline constexpr uint32_t kSysenterCs = 0x174, kSysenterEsp = 0x175, kSysenterEip = 0x176;
-inline constexpr uint32_t kMiscEnable = 0x1a0, kPat = 0x277;
+inline constexpr uint32_t kMiscEnable = 0x1a0, kPat = 0x277, kTscDeadline = 0x6e0;
 inline constexpr uint32_t kMtrrPhysBase0 = 0x200, kMtrrPhysMask7 = 0x20f;
 inline constexpr uint32_t kMtrrFix64k = 0x250, kMtrrFix16k80000 = 0x258, kMtrrFix16kA0000 = 0x259;
 inline constexpr uint32_t kMtrrFix4kC0000 = 0x268, kMtrrFix4kF8000 = 0x26f, kMtrrDefType = 0x2ff;

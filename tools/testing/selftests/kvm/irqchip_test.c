@@ -157,6 +157,50 @@ static void test_apic_timer_wakes_halted_vcpu(void)
 	EXPECT_EQ(apic_reg(v, 0x100 + 0x20) & 1u, 1u); /* ISR bit 0x40 */
 }
 
+/* TSC-deadline mode: the guest arms IA32_TSC_DEADLINE 10 ms ahead (at the
+ * TSC rate the host reports in ESI kHz) and halts until it fires. */
+GUEST_CODE(deadline_guest, ".code16\n"
+	   "0:" IVT_SET(0x42)
+	   " out %al, $0x12\n" /* sync: the host sets TSC-deadline mode */
+	   " rdtsc\n mov %esi, %ebx\n imul $10, %ebx\n" /* ticks in 10 ms */
+	   " add %ebx, %eax\n adc $0, %edx\n"
+	   " mov $0x6e0, %ecx\n wrmsr\n sti\n"
+	   "1: hlt\n jmp 1b\n"
+	   "9: mov $0x88, %al\n out %al, $0x10\n cli\n hlt\n");
+
+static void test_tsc_deadline_wakes_halted_vcpu(void)
+{
+	struct vm *vm = vm_with_irqchip();
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	struct kvm_regs r;
+	long khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	struct kvm_cpuid2 *cpuid = supported_cpuid(vm->kvm);
+	unsigned int i;
+
+	/* TSC-deadline mode needs its CPUID bit, which the VMM adds to the
+	 * supported table when KVM_CAP_TSC_DEADLINE_TIMER says it may. */
+	for (i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx |= 1u << 24;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_CPUID2, cpuid) == 0);
+	free(cpuid);
+	EXPECT_EQ(ioctl(vm->kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER), 1);
+	ASSERT_TRUE(khz > 0);
+	vm_load(vm, 0x1000, deadline_guest_start, deadline_guest_end);
+	vcpu_real_mode(v, 0x1000);
+	r = vcpu_regs(v);
+	r.rsi = khz;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_REGS, &r) == 0);
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x12);
+	set_apic_reg(v, APIC_SVR, 0x1ff);
+	set_apic_reg(v, APIC_LVT_TIMER, 0x42 | (2u << 17));
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x10);
+	EXPECT_EQ(vcpu_io_data(v)[0], 0x88);
+	EXPECT_EQ(get_msr(v, 0x6e0), 0); /* cleared when it fired */
+}
+
 GUEST_CODE(halt_forever, ".code16\n cli\n hlt\n out %al, $0x10\n");
 
 static void on_alarm(int sig)
@@ -193,6 +237,7 @@ int main(void)
 		TEST(test_state_round_trip),
 		TEST(test_pic_interrupt),
 		TEST(test_apic_timer_wakes_halted_vcpu),
+		TEST(test_tsc_deadline_wakes_halted_vcpu),
 		TEST(test_signal_ends_halt),
 		{ 0 },
 	};
