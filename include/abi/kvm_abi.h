@@ -618,6 +618,9 @@ struct kvm_interrupt {
 	uint32_t irq;
 };
 #define KVM_INTERRUPT KVM_IOW_(0x86, struct kvm_interrupt)
+/* KVM_NMI: inject an NMI (KVM_CAP_USER_NMI). */
+#define KVM_CAP_USER_NMI 22
+#define KVM_NMI KVM_IO_(0x9a)
 #define KVM_CAP_IRQCHIP 0
 #define KVM_CAP_IRQ_INJECT_STATUS 26
 #define KVM_CAP_X2APIC_API 129
@@ -790,6 +793,7 @@ KVM_ABI_ASSERT(KVM_IRQ_LINE_STATUS == 0xc008ae67, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_LAPIC == 0x8400ae8e, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_LAPIC == 0x4400ae8f, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_INTERRUPT == 0x4004ae86, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_NMI == 0xae9a, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_TSS_ADDR == 0xae47, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_IDENTITY_MAP_ADDR == 0x4008ae48, "ioctl encoding");
 

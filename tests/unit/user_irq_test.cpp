@@ -4,6 +4,7 @@
 // the split irqchip refuses.
 #include <arch/x86/kvm/irq/irqchip.hpp>
 #include <virt/kvm/vcpu.hpp>
+#include <virt/kvm/vm.hpp>
 
 #include "irqchip_fixture.h"
 
@@ -92,6 +93,65 @@ TEST_F(UserIrqTest, SplitExtintGoesThroughLint0) {
   EXPECT_EQ(kvmpp::x86::apic_pending_interrupt(obj(v)), 0);
   EXPECT_EQ(kvmpp::x86::apic_ack_interrupt(obj(v)), 0x30);
   EXPECT_EQ(obj(v).arch().extint_vector, -1);
+}
+
+}  // namespace
+
+namespace {
+
+// NMIs: KVM_NMI, blocking until the IRET, one latched behind the one in
+// service, and the events ioctls.
+TEST_F(UserIrqTest, NmiInjectionAndBlocking) {
+  long v = add_vcpu(0);
+  auto& vcpu = obj(v);
+  auto& st = vcpu.arch();
+  EXPECT_EQ(vcpu_ioctl(v, KVM_NMI), 0);
+  EXPECT_EQ(dev(KVM_CHECK_EXTENSION, KVM_CAP_USER_NMI), 1);
+  kvm_vcpu_events e{};
+  ASSERT_EQ(vcpu_ioctl(v, KVM_GET_VCPU_EVENTS, ptr(&e)), 0);
+  EXPECT_EQ(e.nmi.pending, 1);
+  kvmpp::x86::prepare_interrupts(vcpu);
+  EXPECT_EQ(st.regs.event.type, uint8_t(X86_EVENT_NMI));
+  EXPECT_TRUE(st.nmi_masked);
+  st.regs.event = {};  // delivered
+  // Three more while in service: one is latched.
+  for (int i = 0; i < 3; i++) EXPECT_EQ(vcpu_ioctl(v, KVM_NMI), 0);
+  kvmpp::x86::prepare_interrupts(vcpu);
+  EXPECT_FALSE(st.regs.event.valid);
+  EXPECT_TRUE(st.want_iret_exit);  // wait for the IRET
+  EXPECT_EQ(st.nmi_pending, 1);
+  kvmpp::x86::nmi_iret_exit(vcpu);
+  kvmpp::x86::prepare_interrupts(vcpu);
+  EXPECT_FALSE(st.regs.event.valid);  // the IRET has not run yet
+  st.regs.rip += 1;                   // now it has
+  kvmpp::x86::prepare_interrupts(vcpu);
+  EXPECT_EQ(st.regs.event.type, uint8_t(X86_EVENT_NMI));
+  EXPECT_EQ(st.nmi_pending, 0);
+  ASSERT_EQ(vcpu_ioctl(v, KVM_GET_VCPU_EVENTS, ptr(&e)), 0);
+  EXPECT_EQ(e.nmi.injected, 1);
+  EXPECT_EQ(e.nmi.masked, 1);
+  // User space restores a pending, unmasked NMI.
+  e.nmi.injected = 0;
+  e.nmi.pending = 1;
+  e.nmi.masked = 0;
+  e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING;
+  ASSERT_EQ(vcpu_ioctl(v, KVM_SET_VCPU_EVENTS, ptr(&e)), 0);
+  EXPECT_EQ(st.nmi_pending, 1);
+  EXPECT_FALSE(st.nmi_masked);
+}
+
+TEST_F(UserIrqTest, NmiIpiThroughTheApic) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long a = add_vcpu(0), b = add_vcpu(1);
+  set_reg(a, kSvr, 0x1ff);
+  set_reg(b, kSvr, 0x1ff);
+  // vCPU 1 writes its ICR (xAPIC page): NMI to APIC 0.
+  uint32_t icr = 0x400;
+  auto& vb = obj(b);
+  kvmpp::Vm& vm = *static_cast<kvmpp::Vm*>(object(vm_));
+  ASSERT_TRUE(vm.mmio_bus().write(vb, 0xfee00300, 4, &icr));
+  EXPECT_EQ(obj(a).arch().nmi_queued.load(), 1u);
+  EXPECT_EQ(obj(b).arch().nmi_queued.load(), 0u);
 }
 
 }  // namespace

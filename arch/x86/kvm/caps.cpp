@@ -42,6 +42,7 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_IRQCHIP: return 1;
     case KVM_CAP_SPLIT_IRQCHIP: return 1;
     case KVM_CAP_TSC_DEADLINE_TIMER: return 1;
+    case KVM_CAP_USER_NMI: return 1;
     case KVM_CAP_IRQ_INJECT_STATUS: return 1;
     case KVM_CAP_IRQ_ROUTING: return KVM_MAX_IRQ_ROUTES;
     case KVM_CAP_SIGNAL_MSI: return 1;

@@ -129,6 +129,16 @@ struct VcpuState {
   PvVcpuState pv;
   // The in-kernel local APIC (irq/irqchip.hpp); null without an irqchip.
   x86::VcpuApic* apic = nullptr;
+  // NMIs (irq/inject.cpp): queued by other threads (KVM_NMI, APIC
+  // messages) and folded into nmi_pending before each entry; at most two
+  // wait. nmi_masked: an NMI is in service until its IRET, which the run
+  // loop sees coming (X86_EXIT_IRET) and then sees completed (RIP moved).
+  kxx::Atomic<uint32_t> nmi_queued{0};
+  uint8_t nmi_pending = 0;
+  bool nmi_masked = false;
+  bool nmi_iret_seen = false;
+  uint64_t nmi_iret_rip = 0;
+  bool want_iret_exit = false;
   // KVM_INTERRUPT's vector until it is injected (-1: none).
   int16_t extint_vector = -1;
   // A split irqchip's EOI for user space's I/O APIC (-1: none).

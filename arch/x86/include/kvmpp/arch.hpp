@@ -59,6 +59,7 @@ enum VcpuStat : unsigned {
   kVcpuStatIrqWindowExits,     // exits when the guest could take an interrupt
   kVcpuStatIrqInjections,      // interrupts from the local APIC injected
   kVcpuStatHaltWakeup,         // halted (in-kernel HLT) vCPU made runnable again
+  kVcpuStatNmiInjections,      // NMIs injected
   kNumVcpuStats
 };
 inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
@@ -77,6 +78,7 @@ inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
     {"irq_window_exits", kStatCounter},
     {"irq_injections", kStatCounter},
     {"halt_wakeup", kStatCounter},
+    {"nmi_injections", kStatCounter},
 };
 
 // Per-vCPU architecture state: private to the x86 layer (arch/x86/kvm/x86.hpp);

@@ -98,6 +98,7 @@ enum x86_exit_kind {
 	X86_EXIT_UNKNOWN,     /* nothing the layer handles */
 	X86_EXIT_HYPERCALL,   /* the vendor's hypercall instruction (VMMCALL, VMCALL) */
 	X86_EXIT_UD_FAULT,    /* the guest raised #UD (intercepted): emulate or reflect */
+	X86_EXIT_IRET,        /* an IRET is about to run (X86_RUN_IRET_WINDOW) */
 };
 
 /* X86_EXIT_IO details (SVM IOIO EXITINFO1 carries all of them). */
@@ -132,6 +133,9 @@ enum x86_run_flags {
 	/* An interrupt waits: exit (X86_EXIT_IRQ_WINDOW) as soon as the guest
 	 * can take one (RFLAGS.IF set, no interrupt shadow). */
 	X86_RUN_IRQ_WINDOW = 2,
+	/* NMIs are blocked by an NMI in service: exit (X86_EXIT_IRET) before the
+	 * guest's next IRET, which ends the blocking. */
+	X86_RUN_IRET_WINDOW = 4,
 };
 
 /* Instructions the guest executes without an exit (KVM_CAP_X86_DISABLE_EXITS). */

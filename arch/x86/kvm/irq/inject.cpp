@@ -11,6 +11,7 @@ namespace kvmpp::x86 {
 namespace {
 
 constexpr uint64_t kRflagsIf = 1u << 9;
+constexpr uint8_t kNmiVector = 2;
 
 bool interrupts_enabled(const x86_state& s) {
   return (s.rflags & kRflagsIf) && !s.interrupt_shadow;
@@ -60,23 +61,74 @@ void take_events(Vcpu& vcpu) {
 bool halt_ends(Vcpu& vcpu) {
   const x86_state& s = vcpu.arch().regs;
   if (s.event.valid) return true;
+  if (vcpu.arch().nmi_pending || vcpu.arch().nmi_queued.load()) return true;
   return interrupts_enabled(s) && apic_pending_interrupt(vcpu) >= 0;
+}
+
+// NMIs before the entry: fold in what other threads queued (at most two
+// wait, as on x86: one latched behind one in service), end the blocking
+// once the guest's IRET has run, and inject one when nothing blocks it.
+// Returns whether to open the interrupt window to come back soon.
+bool prepare_nmi(Vcpu& vcpu) {
+  VcpuState& st = vcpu.arch();
+  x86_state& s = st.regs;
+  st.want_iret_exit = false;
+  // One NMI can wait behind one in service (or being injected); two when
+  // none is.
+  if (uint32_t q = st.nmi_queued.exchange(0)) {
+    bool in_service = st.nmi_masked || (s.event.valid && s.event.type == X86_EVENT_NMI);
+    st.nmi_pending = uint8_t(kxx::min(in_service ? 1u : 2u, st.nmi_pending + q));
+  }
+  // The IRET that was about to run has run when RIP moved on.
+  if (st.nmi_iret_seen && linear_rip(s) != st.nmi_iret_rip) {
+    st.nmi_iret_seen = false;
+    st.nmi_masked = false;
+  }
+  if (!st.nmi_pending) return false;
+  if (st.nmi_masked) {
+    // Blocked until the IRET: see it coming, then come back after it.
+    if (st.nmi_iret_seen) return true;
+    st.want_iret_exit = true;
+    return false;
+  }
+  if (s.event.valid || s.interrupt_shadow) return true;
+  s.event = {1, kNmiVector, X86_EVENT_NMI, 0, 0};
+  st.nmi_pending--;
+  st.nmi_masked = true;
+  st.stats.inc(arch::kVcpuStatNmiInjections);
+  return false;
 }
 
 }  // namespace
 
+void nmi_iret_exit(Vcpu& vcpu) {
+  // The IRET runs when the guest resumes; the next entry checks it ran.
+  VcpuState& st = vcpu.arch();
+  st.nmi_iret_seen = true;
+  st.nmi_iret_rip = linear_rip(st.regs);
+}
+
+void queue_nmi(Vcpu& vcpu) {
+  vcpu.arch().nmi_queued.fetch_add(1);
+  vcpu.post_request(Vcpu::kRequestEvent);
+}
+
 bool prepare_interrupts(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
   if (!vcpu_apic(vcpu)) {
+    vcpu.take_request(Vcpu::kRequestEvent);  // KVM_NMI's; nothing else posts it here
+    bool nmi_window = prepare_nmi(vcpu);
     // No irqchip: KVM_INTERRUPT's vector goes in as soon as no other event
     // occupies the injection slot.
     if (st.extint_vector >= 0 && !st.regs.event.valid) {
       st.regs.event = {1, uint8_t(st.extint_vector), X86_EVENT_INTR, 0, 0};
       st.extint_vector = -1;
     }
-    return false;
+    return nmi_window;
   }
   take_events(vcpu);
+  // An NMI goes before any interrupt.
+  if (prepare_nmi(vcpu)) return true;
   apic_tpr_to_cr8(vcpu);
   x86_state& s = vcpu.arch().regs;
   if (apic_pending_interrupt(vcpu) < 0) return false;

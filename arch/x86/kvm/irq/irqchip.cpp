@@ -59,12 +59,13 @@ bool deliver_to(VcpuApic& a, ApicDeliveryMode mode, uint8_t vector, bool level) 
         a.sipi_vector = vector;
         notify = true;
         break;
-      case ApicDeliveryMode::kExtInt:
-        notify = true;
-        break;  // the PIC's INTA decides
-      // NMI and SMI delivery are not implemented: the message is dropped
-      // (Documentation/irqchip.rst).
+      case ApicDeliveryMode::kExtInt: notify = true; break;  // the PIC's INTA decides
       case ApicDeliveryMode::kNmi:
+        a.vcpu.arch().nmi_queued.fetch_add(1);
+        notify = true;
+        break;
+      // SMI delivery is not implemented (no SMM): the message is dropped
+      // (Documentation/irqchip.rst).
       case ApicDeliveryMode::kSmi: break;
     }
   }

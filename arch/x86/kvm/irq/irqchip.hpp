@@ -200,6 +200,10 @@ int apic_pending_interrupt(Vcpu& vcpu);
 int apic_ack_interrupt(Vcpu& vcpu);
 
 // ---- the run loop (irq/inject.cpp) -----------------------------------
+// Queue an NMI for @vcpu (KVM_NMI, an NMI message; any context).
+void queue_nmi(Vcpu& vcpu);
+// The guest is about to execute the IRET that ends NMI blocking.
+void nmi_iret_exit(Vcpu& vcpu);
 // Before an entry: handle timer expiry and INIT/SIPI, inject a pending
 // interrupt the guest can take now, or ask for an interrupt window.
 // Returns whether to open the window.

@@ -35,6 +35,7 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run, bool irq_window) {
   vcpu.enter_guest_mode(vcpu.arch().last_cpu);
   run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
   if (irq_window) run.flags |= X86_RUN_IRQ_WINDOW;
+  if (vcpu.arch().want_iret_exit) run.flags |= X86_RUN_IRET_WINDOW;
   // An interrupt or timer request that came after prepare_interrupts()
   // looked, or a pvclock update: go round again rather than enter without it.
   if (kvmg_signal_pending() || kvmg_need_resched() ||
@@ -67,6 +68,7 @@ kxx::Result<Next> handle_exit(Vcpu& vcpu, const x86_exit& exit) {
     case X86_EXIT_NONE:
     case X86_EXIT_INTR:
     case X86_EXIT_IRQ_WINDOW: return Next::kEnter;
+    case X86_EXIT_IRET: nmi_iret_exit(vcpu); return Next::kEnter;
     case X86_EXIT_IO: return handle_io(vcpu, exit);
     case X86_EXIT_TDP_FAULT: return handle_tdp_fault(vcpu, exit);
     case X86_EXIT_SHUTDOWN: kr->exit_reason = KVM_EXIT_SHUTDOWN; return Next::kUser;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // KVM_GET/SET_VCPU_EVENTS (api.rst, "KVM_GET_VCPU_EVENTS"): the exception,
-// interrupt or NMI being injected, and the interrupt shadow. There is one
-// event in flight at a time (x86_state.event), as on the hardware; NMI
-// blocking, SMM, pending NMIs, exception payloads and pending triple faults
-// do not exist here, so a request for them is refused (-EINVAL).
+// interrupt or NMI being injected, pending NMIs and NMI blocking, and the
+// interrupt shadow. There is one event in flight at a time
+// (x86_state.event), as on the hardware; SMM, exception payloads and
+// pending triple faults do not exist here, so a request for them is
+// refused (-EINVAL).
 #include <kvmpp/uaccess.hpp>
 
 #include "../x86.hpp"
@@ -46,6 +47,9 @@ kvm_vcpu_events read_events(Vcpu& vcpu) {
     e.interrupt.injected = 1;
     e.interrupt.nr = uint8_t(vcpu.arch().extint_vector);
   }
+  const VcpuState& st = vcpu.arch();
+  e.nmi.pending = st.nmi_pending || st.nmi_queued.load() ? 1 : 0;
+  e.nmi.masked = st.nmi_masked;
   // SVM has one interrupt-shadow bit; report it as the STI kind.
   e.interrupt.shadow = s.interrupt_shadow ? KVM_X86_SHADOW_INT_STI : 0;
   e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
@@ -63,7 +67,6 @@ kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e) {
     return kxx::Errno::kInval;
   // Nothing can be pending behind the event in flight, and there is no SMM.
   if (e.exception.pending) return kxx::Errno::kInval;
-  if ((e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) && e.nmi.pending) return kxx::Errno::kInval;
   if ((e.flags & KVM_VCPUEVENT_VALID_SMM) && (e.smi.smm || e.smi.pending))
     return kxx::Errno::kInval;
   unsigned injected = !!e.exception.injected + !!e.interrupt.injected + !!e.nmi.injected;
@@ -80,6 +83,13 @@ kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e) {
     ev = {1, kNmiVector, X86_EVENT_NMI, 0, 0};
   }
   s.event = ev;
+  VcpuState& st = vcpu.arch();
+  if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
+    st.nmi_queued.store(0);
+    st.nmi_pending = e.nmi.pending ? 1 : 0;
+  }
+  st.nmi_masked = e.nmi.masked;
+  st.nmi_iret_seen = false;
   if (!vcpu_apic_present(vcpu)) vcpu.arch().extint_vector = -1;  // now in s.event, if any
   s.event_at_insn = 0;  // user space hands over an event ready to deliver
   if (e.flags & KVM_VCPUEVENT_VALID_SHADOW) s.interrupt_shadow = e.interrupt.shadow != 0;

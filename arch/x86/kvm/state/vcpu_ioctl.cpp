@@ -62,6 +62,7 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_GET_LAPIC: return to_ret(x86::get_lapic(vcpu, arg));
     case KVM_SET_LAPIC: return to_ret(x86::set_lapic(vcpu, arg));
     case KVM_INTERRUPT: return to_ret(x86::interrupt_ioctl(vcpu, arg));
+    case KVM_NMI: x86::queue_nmi(vcpu); return 0;
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_tsc_khz(arg));
     case KVM_ENABLE_CAP: return to_ret(x86::vcpu_enable_cap(vcpu, arg));
     case KVM_HAS_DEVICE_ATTR:

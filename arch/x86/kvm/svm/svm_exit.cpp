@@ -36,6 +36,7 @@ void decode_exit(const Vmcb& vmcb, x86_exit& e) {
     case exit_code::kSmi:
     case exit_code::kInit: e.kind = X86_EXIT_INTR; break;
     case exit_code::kVintr: e.kind = X86_EXIT_IRQ_WINDOW; break;
+    case exit_code::kIret: e.kind = X86_EXIT_IRET; break;
     case exit_code::kIoio:
       e.kind = X86_EXIT_IO;
       e.next_rip = c.exit_info_2;  // IOIO always reports the next RIP

@@ -88,6 +88,11 @@ int vcpu_run(void* p, void* arg) {
   }
   load_state(vmcb, s);
   set_irq_window(vmcb, run.flags & X86_RUN_IRQ_WINDOW);
+  // NMIs are blocked until the handler's IRET: exit before it executes.
+  if (run.flags & X86_RUN_IRET_WINDOW)
+    vmcb.control.intercept_misc1 |= misc1::kIret;
+  else
+    vmcb.control.intercept_misc1 &= ~misc1::kIret;
   vmcb.control.nested_cr3 = run.tdp_root;
   // HLT runs in the guest when user space disabled its exit.
   if (run.passthrough & X86_PASSTHROUGH_HLT)
