@@ -238,3 +238,17 @@ TEST_F(IrqchipTest, TscDeadlineWithoutApicReadsZero) {
 }
 
 }  // namespace
+
+namespace {
+
+// As stock (KVM_X86_QUIRK_LINT0_REENABLED, which is not offered for
+// disabling): the bootstrap processor's LINT0 starts in ExtINT mode, the
+// others' masked.
+TEST_F(IrqchipTest, BspResetsToVirtualWire) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long bsp = add_vcpu(0), ap = add_vcpu(1);
+  EXPECT_EQ(reg(lapic(bsp), 0x350), 0x700u);
+  EXPECT_EQ(reg(lapic(ap), 0x350), 0x10000u);
+}
+
+}  // namespace

@@ -85,6 +85,7 @@ TEST_F(UserIrqTest, SplitExtintGoesThroughLint0) {
   ASSERT_EQ(split(24), 0);
   long v = add_vcpu(0);
   set_reg(v, kSvr, 0x1ff);
+  set_reg(v, 0x350, 0x10000);  // LVT0 masked (the BSP resets to ExtINT)
   EXPECT_EQ(interrupt(v, 0x30), 0);
   EXPECT_EQ(interrupt(v, 0x31), -EEXIST);
   // LINT0 masked: the APIC does not take it yet.

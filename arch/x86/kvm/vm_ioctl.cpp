@@ -67,7 +67,6 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_SET_TSS_ADDR: return to_ret(set_tss_addr(vm, arg));
     case KVM_SET_IDENTITY_MAP_ADDR: return to_ret(set_identity_map_addr(vm, arg));
     case KVM_SET_NR_MMU_PAGES: return set_nr_mmu_pages(vm, arg);
-    case KVM_GET_NR_MMU_PAGES: return long(vm.arch()->nr_mmu_pages);
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
     case KVM_X86_SET_MSR_FILTER: return to_ret(x86::set_msr_filter(vm, arg));

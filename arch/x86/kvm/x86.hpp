@@ -88,7 +88,8 @@ struct VmState {
   x86::Tdp tdp{x86::kNptFormat};
   TscSync tsc;
   // KVM_SET_NR_MMU_PAGES: a cap on shadow-paging pages upstream. There is
-  // no shadow paging here, so it limits nothing; it is kept for GET.
+  // no shadow paging here, so it limits nothing (KVM_GET_NR_MMU_PAGES is
+  // gone from 6.12, as here: -ENOTTY).
   unsigned long nr_mmu_pages = 0;
   // KVM_SET_TSS_ADDR / KVM_SET_IDENTITY_MAP_ADDR: regions VMX's emulation
   // of real mode uses; SVM needs neither, but keeps what user space set.

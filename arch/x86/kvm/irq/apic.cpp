@@ -165,6 +165,7 @@ kxx::Status apic_init(Vcpu& vcpu) {
   // vCPU 0 is the bootstrap processor (KVM_SET_BOOT_CPU_ID is not offered).
   bool bsp = vcpu.id() == 0;
   a->lapic.reset(vcpu.id(), bsp);
+  if (bsp) a->lapic.set_virtual_wire();  // as stock (KVM_X86_QUIRK_LINT0_REENABLED)
   a->lapic.set_now(kvmg_monotonic_ns());
   // The window stays registered if this vCPU's creation fails later: the
   // device only answers for APICs whose page it is.

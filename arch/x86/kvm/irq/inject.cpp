@@ -29,7 +29,10 @@ void accept_init_sipi(Vcpu& vcpu) {
     sipi = a->sipi_pending;
     vector = a->sipi_vector;
     a->init_pending = a->sipi_pending = false;
-    if (init) a->lapic.init();
+    if (init) {
+      a->lapic.init();
+      if (vcpu.id() == 0) a->lapic.set_virtual_wire();  // the BSP, as at reset
+    }
   }
   VcpuState& st = vcpu.arch();
   if (init) {

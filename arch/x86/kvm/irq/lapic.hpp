@@ -93,6 +93,10 @@ class Lapic {
   void reset(uint32_t apic_id, bool bsp);
   // INIT: as reset, but the APIC ID and the APIC base MSR are kept.
   void init();
+  // LINT0 unmasked in ExtINT mode ("virtual wire"): what a BIOS sets on the
+  // bootstrap processor, and what KVM sets at its reset (the LINT0 quirk),
+  // so that the PIC reaches it.
+  void set_virtual_wire() { set_reg(apic::kLvtLint0, uint32_t(ApicDeliveryMode::kExtInt) << 8); }
 
   // IA32_APIC_BASE. Invalid mode transitions and reserved bits fail (#GP).
   uint64_t apic_base() const { return apic_base_; }
