@@ -2,12 +2,10 @@
 // The in-kernel device bus: ranges, overlaps, limits, removal, allocation
 // failure, and the devices the x86 layer registers on it.
 #include <virt/kvm/io_bus.hpp>
-#include <virt/kvm/vcpu.hpp>
-#include <virt/kvm/vm.hpp>
 
 #include <vector>
 
-#include "core_fixture.h"
+#include "vcpu_fixture.h"
 
 namespace {
 
@@ -40,20 +38,12 @@ class Recorder final : public IoDevice {
   bool accept_;
 };
 
-class IoBusTest : public CoreTest {
+class IoBusTest : public VcpuTest {
  protected:
-  void SetUp() override {
-    CoreTest::SetUp();
-    vm_ = create_vm();
-    vcpu_ = vm_ioctl(vm_, KVM_CREATE_VCPU, 0);
-    ASSERT_GE(vcpu_, 0);
-  }
   void TearDown() override {
     delete bus_;
-    CoreTest::TearDown();
+    VcpuTest::TearDown();
   }
-  Vcpu& vcpu() { return *static_cast<Vcpu*>(object(vcpu_)); }
-  kvmpp::Vm& vm() { return *static_cast<kvmpp::Vm*>(object(vm_)); }
   bool write(uint64_t addr, unsigned len, unsigned count = 1) {
     uint8_t data[64] = {};
     return bus_->write(vcpu(), addr, len, data, count);
@@ -64,7 +54,6 @@ class IoBusTest : public CoreTest {
     return data[0];
   }
   IoBus* bus_ = new IoBus;
-  long vm_ = -1, vcpu_ = -1;
 };
 
 TEST_F(IoBusTest, AnAccessReachesTheDeviceWhoseRangeHoldsAllOfIt) {

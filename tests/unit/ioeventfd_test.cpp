@@ -1,24 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 // KVM_IOEVENTFD: validation and errnos, collisions, matching writes,
 // deassignment, and lifetimes with the eventfd closed in any order.
-#include <virt/kvm/vcpu.hpp>
-#include <virt/kvm/vm.hpp>
-
-#include "core_fixture.h"
+#include "vcpu_fixture.h"
 
 namespace {
 
 constexpr uint32_t kPio = KVM_IOEVENTFD_FLAG_PIO, kMatch = KVM_IOEVENTFD_FLAG_DATAMATCH;
 constexpr uint32_t kDeassign = KVM_IOEVENTFD_FLAG_DEASSIGN;
 
-class IoeventfdTest : public CoreTest {
+class IoeventfdTest : public VcpuTest {
  protected:
-  void SetUp() override {
-    CoreTest::SetUp();
-    vm_ = create_vm();
-    vcpu_ = vm_ioctl(vm_, KVM_CREATE_VCPU, 0);
-    ASSERT_GE(vcpu_, 0);
-  }
   long assign(uint64_t addr, uint32_t len, int fd, uint32_t flags = 0, uint64_t match = 0) {
     kvm_ioeventfd a{};
     a.addr = addr;
@@ -28,8 +19,6 @@ class IoeventfdTest : public CoreTest {
     a.datamatch = match;
     return vm_ioctl(vm_, KVM_IOEVENTFD, ptr(&a));
   }
-  kvmpp::Vm& vm() { return *static_cast<kvmpp::Vm*>(object(vm_)); }
-  kvmpp::Vcpu& vcpu() { return *static_cast<kvmpp::Vcpu*>(object(vcpu_)); }
   // A guest write: whether the kernel took it (no exit).
   bool out(uint16_t port, unsigned len, uint64_t value) {
     return vm().pio_bus().write(vcpu(), port, len, &value);
@@ -37,7 +26,6 @@ class IoeventfdTest : public CoreTest {
   bool mmio(uint64_t gpa, unsigned len, uint64_t value) {
     return vm().mmio_bus().write(vcpu(), gpa, len, &value);
   }
-  long vm_ = -1, vcpu_ = -1;
 };
 
 TEST_F(IoeventfdTest, Capabilities) {
