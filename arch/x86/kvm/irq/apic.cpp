@@ -46,7 +46,7 @@ void apply(Vcpu& vcpu, VcpuApic& a, const ApicWriteEffect& e) {
   // Level-triggered EOIs reach the I/O APIC; edge ones only while the PIT
   // counts acknowledgements of IRQ0.
   if (e.eoi && pic_in_kernel(vcpu.vm())) {
-    if (e.eoi_level || pit_wants_acks(vcpu.vm())) ioapic_eoi(vcpu.vm(), e.eoi_vector);
+    if (e.eoi_level || pit_wants_acks(vcpu.vm())) ioapic_eoi(vcpu.vm(), e.eoi_vector, e.eoi_level);
   } else if (e.eoi && e.eoi_level) {
     split_eoi(vcpu, e.eoi_vector);  // user space's I/O APIC
   }

@@ -319,7 +319,7 @@ int deliver_ioapic_message(Vm& vm, const IoapicMessage& m) {
       [&](Vcpu&, const Lapic& l) { return is_destination(vm, l, m.dest, m.logical, false); });
 }
 
-void ioapic_eoi(Vm& vm, uint8_t vector) {
+void ioapic_eoi(Vm& vm, uint8_t vector, bool level) {
   Irqchip* chip = irqchip(vm);
   if (!chip) return;
   // The PIT's reinjection waits for the EOI of GSI 0's vector.
@@ -338,6 +338,8 @@ void ioapic_eoi(Vm& vm, uint8_t vector) {
     }
     if (pit_vector) pit_acked(vm);
   }
+  // An edge-triggered vector leaves no remote IRR and no line to resample.
+  if (!level) return;
   // Resampling irqfds lower their lines first, so that a line nobody
   // asserts any more is not delivered again.
   if (vm.irqfds().resampling()) {

@@ -130,8 +130,10 @@ int deliver_ioapic_message(Vm& vm, const IoapicMessage& m);
 // An MSI (KVM_SIGNAL_MSI, an MSI route): -1 when the address is one the
 // VM's x2APIC API setting forbids.
 int deliver_msi(Vm& vm, uint32_t address_lo, uint32_t address_hi, uint32_t data);
-// A local APIC retired a level-triggered vector: tell the I/O APIC.
-void ioapic_eoi(Vm& vm, uint8_t vector);
+// A local APIC retired @vector (@level: its TMR bit was set): tell the PIT
+// (any vector, while it counts acknowledgements) and, for a level-triggered
+// vector, the resampling irqfds and the I/O APIC.
+void ioapic_eoi(Vm& vm, uint8_t vector, bool level);
 // The PIC's INT output as a vCPU sees it (only through LINT0 in ExtINT mode,
 // or with its APIC disabled), and the INTA cycle.
 bool pic_interrupt_for(Vcpu& vcpu);
