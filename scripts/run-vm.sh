@@ -5,7 +5,8 @@
 # Environment: KVMPP_KERNEL_DIR (extracted Debian kernel), KVMPP_MODULES
 # (folder with kvm.ko, kvm-amd.ko, kvm-intel.ko), KVMPP_VM_TIMEOUT (s),
 # KVMPP_MEM (guest memory, 1G), KVMPP_SMP (CPUs, 2), KVMPP_ACCEL,
-# KVMPP_QEMU_EXTRA (more QEMU options), KVMPP_EXTRA_DIR (copied to /upstream).
+# KVMPP_QEMU_EXTRA (more QEMU options), KVMPP_EXTRA_DIR (copied to /upstream),
+# KVMPP_PAYLOAD (a folder merged into the initramfs root: QEMU and its guest).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 job=${1:-tests}
@@ -35,6 +36,7 @@ done
 chmod +x "$initrd_dir/init"
 # Extra files for a job (the upstream selftests), under /upstream.
 if [ -n "${KVMPP_EXTRA_DIR:-}" ]; then cp -r "$KVMPP_EXTRA_DIR" "$initrd_dir/upstream"; fi
+if [ -n "${KVMPP_PAYLOAD:-}" ]; then cp -r "$KVMPP_PAYLOAD"/. "$initrd_dir/"; fi
 (cd "$initrd_dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$BUILD/initramfs.cpio.gz"
 
 # One emulator at a time on this machine (2 cores): wait for any other.

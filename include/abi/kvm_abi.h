@@ -48,6 +48,7 @@
 #define KVM_EXIT_SHUTDOWN 8
 #define KVM_EXIT_FAIL_ENTRY 9
 #define KVM_EXIT_INTR 10
+#define KVM_EXIT_TPR_ACCESS 12
 #define KVM_EXIT_INTERNAL_ERROR 17
 #define KVM_EXIT_IOAPIC_EOI 26
 #define KVM_EXIT_SYSTEM_EVENT 24
@@ -307,6 +308,11 @@ struct kvm_run {
 			uint32_t index;  /* kernel -> user */
 			uint64_t data;   /* kernel <-> user */
 		} msr; /* KVM_EXIT_X86_RDMSR, KVM_EXIT_X86_WRMSR */
+		struct {
+			uint64_t rip;
+			uint32_t is_write;
+			uint32_t pad;
+		} tpr_access; /* KVM_EXIT_TPR_ACCESS */
 		struct {
 			uint8_t vector;
 		} eoi; /* KVM_EXIT_IOAPIC_EOI */
@@ -801,5 +807,7 @@ KVM_ABI_ASSERT(KVM_SET_IDENTITY_MAP_ADDR == 0x4008ae48, "ioctl encoding");
 #include "kvm_abi_eventfd.h"
 #include "kvm_abi_irq_routing.h"
 #include "kvm_abi_pit.h"
+#include "kvm_abi_mce.h"
+#include "kvm_abi_vapic.h"
 
 #endif /* KVMPP_UAPI_KVM_ABI_H */

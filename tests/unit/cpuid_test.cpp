@@ -110,8 +110,8 @@ TEST_F(CpuidTest, SupportedBasicLeaves) {
   EXPECT_TRUE(bit(l1->ecx, 26));   // XSAVE
   EXPECT_TRUE(bit(l1->ecx, 28));   // AVX
   EXPECT_TRUE(bit(l1->edx, 9));    // APIC (the VMM's)
-  EXPECT_FALSE(bit(l1->edx, 7));   // MCE
-  EXPECT_FALSE(bit(l1->edx, 14));  // MCA
+  EXPECT_TRUE(bit(l1->edx, 7));    // MCE (msr/mce.cpp)
+  EXPECT_TRUE(bit(l1->edx, 14));   // MCA
   EXPECT_FALSE(bit(l1->edx, 28));  // HTT
   EXPECT_EQ(l1->ebx >> 16, 0u);    // APIC ID and CPU count are the VMM's
   EXPECT_EQ(l1->flags, 0u);

@@ -72,6 +72,22 @@ struct MsrState {
   uint64_t power_ctl = 0;
 };
 
+// Machine-check banks (msr/mce.cpp, api.rst "KVM_X86_SETUP_MCE"): MCG_CAP
+// gives the number of banks and the features; each bank has CTL, STATUS,
+// ADDR and MISC (banks[4 * i + 0..3]) and CTL2. Kept across INIT, as on
+// the hardware; a new vCPU has every bank and no feature until user space
+// sets MCG_CAP.
+struct MceState {
+  static constexpr unsigned kMaxBanks = 32;
+  uint64_t mcg_cap = kMaxBanks;
+  uint64_t mcg_status = 0;
+  uint64_t mcg_ctl = 0;
+  uint64_t banks[kMaxBanks * 4] = {};
+  uint64_t ctl2[kMaxBanks] = {};
+  // An uncorrected error's #MC, waiting for the event in flight to go.
+  bool mc_pending = false;
+};
+
 // The VM's TSC reference (msr/tsc.cpp): the last TSC write that vCPUs
 // synchronize with, and the offset it chose.
 struct TscSync {
@@ -127,6 +143,11 @@ struct VcpuState {
   kvm_cpuid_entry2* cpuid = nullptr;
   unsigned cpuid_nent = 0;
   MsrState msrs;
+  MceState mce;
+  // A triple fault to report as KVM_EXIT_SHUTDOWN before the next entry
+  // (an uncorrected machine check the guest cannot take, or user space's
+  // KVM_SET_VCPU_EVENTS with KVM_CAP_X86_TRIPLE_FAULT_EVENT).
+  bool triple_fault_pending = false;
   PvVcpuState pv;
   // The in-kernel local APIC (irq/irqchip.hpp); null without an irqchip.
   x86::VcpuApic* apic = nullptr;
@@ -140,6 +161,12 @@ struct VcpuState {
   bool nmi_iret_seen = false;
   uint64_t nmi_iret_rip = 0;
   bool want_iret_exit = false;
+  // KVM_TPR_ACCESS_REPORTING (irq/vapic.cpp): after a guest access to the
+  // xAPIC's TPR, KVM_RUN returns KVM_EXIT_TPR_ACCESS with its RIP.
+  bool tpr_access_reporting = false;
+  bool tpr_access_pending = false;
+  bool tpr_access_write = false;
+  uint64_t tpr_access_rip = 0;
   // KVM_INTERRUPT's vector until it is injected (-1: none).
   int16_t extint_vector = -1;
   // A split irqchip's EOI for user space's I/O APIC (-1: none).

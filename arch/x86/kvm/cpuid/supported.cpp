@@ -43,9 +43,10 @@ constexpr uint32_t k1EcxHypervisor = bits(31);
 // x2APIC. The TSC-deadline timer is emulated too, but as upstream it is left
 // for the VMM to add (KVM_CAP_TSC_DEADLINE_TIMER says it may).
 constexpr uint32_t k1EcxEmulated = bits(21);
-// CPUID.1:EDX. Not MCE/MCA (no machine-check MSRs), PSN, DS, ACPI, HTT, TM, PBE.
+// CPUID.1:EDX. MCE/MCA are the banks of msr/mce.cpp. Not PSN, DS, ACPI, HTT,
+// TM, PBE.
 constexpr uint32_t k1Edx =
-    bits(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 19, 23, 24, 25, 26, 27);
+    bits(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 19, 23, 24, 25, 26, 27);
 // CPUID.7.0:EBX. Not SGX, HLE/RTM, PQM/RDT, MPX, PT. TSC_ADJUST is emulated.
 constexpr uint32_t k7Ebx =
     bits(0, 3, 5, 6, 7, 8, 9, 10, 13, 16, 17, 18, 19, 20, 21, 23, 24, 28, 29, 30, 31);
@@ -75,9 +76,9 @@ constexpr uint32_t kD1Eax = bits(0, 1, 2);
 constexpr uint32_t k81Ecx = bits(0, 1, 4, 5, 6, 7, 8, 11, 16, 21, 22);
 constexpr uint32_t k81EcxAvx = bits(11, 16);  // XOP, FMA4
 // CPUID.80000001:EDX: the leaf 1 aliases, SYSCALL, NX, 1G pages, RDTSCP
-// (intercepted and emulated with the guest's TSC_AUX), LM, 3DNow. Not MCE/MCA.
-constexpr uint32_t k81Edx =
-    bits(0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 12, 13, 15, 16, 17, 20, 22, 23, 24, 25, 26, 27, 29, 30, 31);
+// (intercepted and emulated with the guest's TSC_AUX), LM, 3DNow.
+constexpr uint32_t k81Edx = bits(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 20, 22,
+                                 23, 24, 25, 26, 27, 29, 30, 31);
 constexpr uint32_t k87EdxInvariantTsc = bits(8);  // the TSC is the host's plus an offset
 constexpr uint32_t k88Ebx = bits(0, 2, 9);        // CLZERO, XSAVEERPTR, WBNOINVD
 constexpr uint32_t k821Eax = bits(0, 2, 6);       // NoNestedDataBp, LFENCE serializing, NullSelClr

@@ -270,6 +270,7 @@ bool apic_mmio_read(Vcpu& vcpu, uint64_t gpa, unsigned len, void* data) {
   // Accesses that are not to one register (wrong size, straddling) read 0.
   auto v = a->lapic.read(offset, len);
   uint32_t value = v.ok() ? v.value() : 0;
+  if (offset == apic::kTpr) note_tpr_access(vcpu, false);
   __builtin_memset(data, 0, len);
   __builtin_memcpy(data, &value, len < 4 ? len : 4);
   return true;
@@ -289,6 +290,7 @@ bool apic_mmio_write(Vcpu& vcpu, uint64_t gpa, unsigned len, const void* data) {
     __builtin_memcpy(&value, data, 4);
     a->lapic.set_now(kvmg_monotonic_ns());
     e = WriteOutcome(a->lapic.write(offset, guest_lvt_timer(vcpu, offset, value)));
+    if (offset == apic::kTpr) note_tpr_access(vcpu, true);
   }
   if (e.ok) {
     apply(vcpu, *a, e.effect);
@@ -387,6 +389,31 @@ void apic_cr8_to_tpr(Vcpu& vcpu) {
       e = WriteOutcome(a->lapic.write(apic::kTpr, uint32_t(cr8 << 4)));
   }
   if (e.ok) apply(vcpu, *a, e.effect);
+}
+
+void apic_set_tpr(Vcpu& vcpu, uint8_t tpr) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return;
+  WriteOutcome e;
+  {
+    SpinLockGuard g(a->lock);
+    if (a->lapic.reg(apic::kTpr) == tpr) return;
+    if (a->lapic.x2apic_mode())
+      e = WriteOutcome(a->lapic.write_msr(apic::kX2apicMsrBase + (apic::kTpr >> 4), tpr));
+    else if (a->lapic.hw_enabled())
+      e = WriteOutcome(a->lapic.write(apic::kTpr, tpr));
+  }
+  if (e.ok) {
+    apply(vcpu, *a, e.effect);
+    apic_tpr_to_cr8(vcpu);
+  }
+}
+
+uint32_t apic_vapic_word(VcpuApic& a) {
+  SpinLockGuard g(a.lock);
+  int irr = a.lapic.highest_irr(), isr = a.lapic.highest_isr();
+  uint32_t tpr = a.lapic.reg(apic::kTpr) & 0xff;
+  return tpr | (uint32_t(isr < 0 ? 0 : isr & 0xf0) << 8) | (uint32_t(irr < 0 ? 0 : irr) << 24);
 }
 
 int apic_pending_interrupt(Vcpu& vcpu) {

@@ -97,6 +97,7 @@ struct VcpuApic {
   void* timer = nullptr;      // glue hrtimer: posts Vcpu::kRequestTimer
   uint64_t window = 0;        // the xAPIC page it holds a window for (0: none)
   uint64_t tsc_deadline = 0;  // IA32_TSC_DEADLINE as written (the model has it in ns)
+  uint64_t vapic_addr = 0;    // KVM_SET_VAPIC_ADDR's guest word (0: none)
   bool init_pending = false;
   bool sipi_pending = false;
   uint8_t sipi_vector = 0;
@@ -196,6 +197,24 @@ void apic_service_timer(Vcpu& vcpu);
 // back after an exit.
 void apic_tpr_to_cr8(Vcpu& vcpu);
 void apic_cr8_to_tpr(Vcpu& vcpu);
+// Write TPR as the guest would (the vAPIC word, KVM_SET_VAPIC_ADDR).
+void apic_set_tpr(Vcpu& vcpu, uint8_t tpr);
+// The vAPIC word: TPR in bits 7:0, the highest in-service vector's class
+// in 15:12, the highest requested vector in 31:24.
+uint32_t apic_vapic_word(VcpuApic& a);
+
+// ---- QEMU's TPR shortcuts (irq/vapic.cpp) ----------------------------
+kxx::Status tpr_access_reporting(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_vapic_addr(Vcpu& vcpu, unsigned long uarg);
+// A guest access to the xAPIC TPR (MMIO): noted for KVM_EXIT_TPR_ACCESS.
+void note_tpr_access(Vcpu& vcpu, bool write);
+// After an exit handled in the kernel: fill in KVM_EXIT_TPR_ACCESS if an
+// access was noted, and say so.
+bool take_tpr_access_exit(Vcpu& vcpu);
+// Mirror the APIC into the vAPIC word before an entry, and take the TPR
+// the guest wrote there after an exit (nothing without an address).
+void vapic_sync_to_guest(Vcpu& vcpu);
+void vapic_sync_from_guest(Vcpu& vcpu);
 // The vector an interrupt acknowledge would return now (APIC or PIC), or -1.
 int apic_pending_interrupt(Vcpu& vcpu);
 // The INTA cycle: the vector to inject, or -1 when nothing is pending any more.

@@ -125,6 +125,9 @@ class Lapic {
   int ack();
   uint32_t ppr() const;
   uint32_t apr() const;
+  // The highest vector requested or in service, or -1.
+  int highest_irr() const { return highest(apic::kIrr); }
+  int highest_isr() const { return highest(apic::kIsr); }
   bool irr_test(uint8_t v) const { return test(apic::kIrr, v); }
   bool isr_test(uint8_t v) const { return test(apic::kIsr, v); }
   bool tmr_test(uint8_t v) const { return test(apic::kTmr, v); }

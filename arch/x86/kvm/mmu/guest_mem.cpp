@@ -28,6 +28,10 @@ kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Copy c
 
 }  // namespace
 
+bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len) {
+  return for_each_page(vm, gpa, len, true, [](uint64_t, unsigned, unsigned) { return 0; }).ok();
+}
+
 kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len) {
   auto* out = static_cast<uint8_t*>(buf);
   return for_each_page(vm, gpa, len, false, [&](uint64_t hva, unsigned off, unsigned n) {

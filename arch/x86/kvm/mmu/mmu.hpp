@@ -11,6 +11,8 @@ namespace kvmpp::x86 {
 // the slots lock for reading). -EFAULT when not backed by a slot.
 kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len);
 kxx::Status write_gpa(Vm& vm, uint64_t gpa, const void* buf, unsigned len);
+// Whether [gpa, gpa + len) is in writable slots now.
+bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len);
 
 // The guest's own page tables (x86_walk.cpp).
 enum Access : unsigned { kRead = 0, kWrite = 1, kFetch = 2 };

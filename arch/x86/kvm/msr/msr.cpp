@@ -38,7 +38,7 @@ constexpr uint32_t kListed[] = {
     kTsc,        kTscAdjust,  kUcodeRev,   kSysenterCs,      kSysenterEsp,     kSysenterEip,
     kMiscEnable, kPat,        kMtrrFix64k, kMtrrFix16k80000, kMtrrFix16kA0000, kMtrrDefType,
     kStar,       kLstar,      kCstar,      kSfmask,          kKernelGsBase,    kTscAux,
-    kHwcr,       kTscDeadline};
+    kHwcr,       kTscDeadline, kMcgStatus, kMcgCtl};
 // Platform description and power control (KVM_CAP_MSR_PLATFORM_INFO).
 constexpr uint32_t kListedPlatform[] = {kPlatformInfo, kMiscFeaturesEnables, kPowerCtl};
 // The kvmclock MSRs (pv/msr.cpp).
@@ -188,6 +188,7 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
       if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
         return apic_read_msr(vcpu, index);
       if (is_pv_msr(index)) return pv_msr_read(vcpu, index);
+      if (is_mce_msr(index)) return mce_read(vcpu, index, host);
       return kUnknownMsr;
   }
 }
@@ -267,6 +268,7 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
       if (index >= apic::kX2apicMsrBase && index <= apic::kX2apicMsrLast)
         return apic_write_msr(vcpu, index, v).ok() ? kxx::OkStatus() : fault();
       if (is_pv_msr(index)) return pv_msr_write(vcpu, index, v);
+      if (is_mce_msr(index)) return mce_write(vcpu, index, v, host);
       return kUnknownMsr;
   }
   return kxx::OkStatus();

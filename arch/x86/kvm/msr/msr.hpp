@@ -23,6 +23,9 @@ inline constexpr uint32_t kFsBase = 0xc0000100, kGsBase = 0xc0000101, kKernelGsB
 inline constexpr uint32_t kTscAux = 0xc0000103;
 inline constexpr uint32_t kSyscfg = 0xc0010010, kHwcr = 0xc0010015, kNbCfg = 0xc001001f;
 inline constexpr uint32_t kVmCr = 0xc0010114;
+inline constexpr uint32_t kP5McAddr = 0x0, kP5McType = 0x1;
+inline constexpr uint32_t kMcgCap = 0x179, kMcgStatus = 0x17a, kMcgCtl = 0x17b;
+inline constexpr uint32_t kMc0Ctl2 = 0x280, kMc0Ctl = 0x400;
 }  // namespace msr
 
 // An MSR access the guest may not make: RDMSR/WRMSR raise #GP(0) (or exit
@@ -56,6 +59,17 @@ void msr_init(Vcpu& vcpu);
 // CPUID faulting (MSR_MISC_FEATURES_ENABLES bit 0): CPUID outside CPL 0
 // raises #GP(0).
 bool cpuid_faulting(Vcpu& vcpu);
+
+// Machine checks (msr/mce.cpp): the MCG and bank MSRs, the MCG_CAP bits
+// offered (KVM_X86_GET_MCE_CAP_SUPPORTED), KVM_X86_SETUP_MCE and
+// KVM_X86_SET_MCE, and the #MC an uncorrected error left waiting.
+bool is_mce_msr(uint32_t index);
+kxx::Result<uint64_t> mce_read(Vcpu& vcpu, uint32_t index, bool host);
+kxx::Status mce_write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host);
+uint64_t mce_cap_supported();
+kxx::Status setup_mce(Vcpu& vcpu, unsigned long uarg);
+kxx::Status set_mce(Vcpu& vcpu, unsigned long uarg);
+void mce_prepare_entry(Vcpu& vcpu);
 
 // ioctls: vCPU KVM_GET/SET_MSRS return the number of MSRs processed.
 kxx::Result<long> get_msrs(Vcpu& vcpu, unsigned long uarg);

@@ -138,17 +138,25 @@ static long run_loop(Vcpu& vcpu) {
         return s.to_ret();
       }
     }
+    if (kxx::exchange(st.triple_fault_pending, false)) {
+      kr->exit_reason = KVM_EXIT_SHUTDOWN;
+      return 0;
+    }
     pv_prepare_entry(vcpu);
+    mce_prepare_entry(vcpu);
     step_over_soft_event(vcpu);
     bool irq_window = prepare_interrupts(vcpu);
     // User space's PIC wants to inject: exit as soon as the guest can take
     // an interrupt (KVM_EXIT_IRQ_WINDOW_OPEN).
     bool user_window = kr->request_interrupt_window && !pic_in_kernel(vcpu.vm());
+    vapic_sync_to_guest(vcpu);
     if (auto s = enter_guest(vcpu, run, irq_window || user_window); !s.ok()) return s.to_ret();
     apic_cr8_to_tpr(vcpu);
+    vapic_sync_from_guest(vcpu);
     auto next = handle_exit(vcpu, run.exit);
     if (!next.ok()) return next.error().to_ret();
     if (next.value() == Next::kUser) return 0;
+    if (take_tpr_access_exit(vcpu)) return 0;
     if (st.eoi_exit_vector >= 0) {
       kr->exit_reason = KVM_EXIT_IOAPIC_EOI;
       kr->eoi.vector = uint8_t(kxx::exchange(st.eoi_exit_vector, int16_t(-1)));

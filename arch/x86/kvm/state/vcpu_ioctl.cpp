@@ -64,6 +64,10 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_INTERRUPT: return to_ret(x86::interrupt_ioctl(vcpu, arg));
     case KVM_NMI: x86::queue_nmi(vcpu); return 0;
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_tsc_khz(arg));
+    case KVM_TPR_ACCESS_REPORTING: return to_ret(x86::tpr_access_reporting(vcpu, arg));
+    case KVM_SET_VAPIC_ADDR: return to_ret(x86::set_vapic_addr(vcpu, arg));
+    case KVM_X86_SETUP_MCE: return to_ret(x86::setup_mce(vcpu, arg));
+    case KVM_X86_SET_MCE: return to_ret(x86::set_mce(vcpu, arg));
     case KVM_ENABLE_CAP: return to_ret(x86::vcpu_enable_cap(vcpu, arg));
     case KVM_HAS_DEVICE_ATTR:
     case KVM_GET_DEVICE_ATTR:
