@@ -30,8 +30,8 @@ class MceTest : public MsrTest {
 TEST_F(MceTest, NewVcpuHas32BanksAndNoFeature) {
   EXPECT_EQ(host_read(msr::kMcgCap), 32u);
   uint64_t v;
-  EXPECT_FALSE(guest_read(msr::kMcgCtl, &v));  // no MCG_CTL_P
-  EXPECT_EQ(host_read(msr::kMcgCtl), 0u);      // the VMM may still read it
+  EXPECT_FALSE(guest_read(msr::kMcgCtl, &v));      // no MCG_CTL_P
+  EXPECT_EQ(host_read(msr::kMcgCtl), 0u);          // the VMM may still read it
   EXPECT_EQ(guest_value(0x400 + 4 * 31 + 3), 0u);  // MC31_MISC exists
   EXPECT_FALSE(guest_read(0x400 + 4 * 32, &v));    // MC32_CTL does not
   EXPECT_EQ(guest_value(msr::kP5McAddr), 0u);
@@ -39,15 +39,15 @@ TEST_F(MceTest, NewVcpuHas32BanksAndNoFeature) {
 }
 
 TEST_F(MceTest, SetupValidatesCap) {
-  EXPECT_EQ(setup(0), -EINVAL);                // no bank
-  EXPECT_EQ(setup(33), -EINVAL);               // more than KVM_CAP_MCE
-  EXPECT_EQ(setup(kCmciP | 10), -EINVAL);      // CMCI is not offered
-  EXPECT_EQ(setup(1ull << 9 | 10), -EINVAL);   // MCG_EXT_P: not offered
+  EXPECT_EQ(setup(0), -EINVAL);               // no bank
+  EXPECT_EQ(setup(33), -EINVAL);              // more than KVM_CAP_MCE
+  EXPECT_EQ(setup(kCmciP | 10), -EINVAL);     // CMCI is not offered
+  EXPECT_EQ(setup(1ull << 9 | 10), -EINVAL);  // MCG_EXT_P: not offered
   EXPECT_EQ(vcpu_ioctl(fd_, KVM_X86_SETUP_MCE, 8), -EFAULT);
   EXPECT_EQ(setup(kCtlP | kSerP | 0x50000 | 10), 0);  // extended count bits pass
   EXPECT_EQ(host_read(msr::kMcgCap), kCtlP | kSerP | 0x50000 | 10);
-  EXPECT_EQ(guest_value(msr::kMcgCtl), ~0ull);  // reset to all ones
-  EXPECT_EQ(guest_value(0x400), ~0ull);         // MC0_CTL
+  EXPECT_EQ(guest_value(msr::kMcgCtl), ~0ull);   // reset to all ones
+  EXPECT_EQ(guest_value(0x400), ~0ull);          // MC0_CTL
   EXPECT_EQ(guest_value(0x400 + 4 * 9), ~0ull);  // MC9_CTL
   uint64_t v;
   EXPECT_FALSE(guest_read(0x400 + 4 * 10, &v));  // bank 10 is gone

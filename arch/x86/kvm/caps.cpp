@@ -39,7 +39,7 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_MSR_PLATFORM_INFO: return 1;
     case KVM_CAP_EXIT_ON_EMULATION_FAILURE: return 1;
     case KVM_CAP_DEBUGREGS: return 1;
-    case KVM_CAP_VAPIC: return 1;  // irq/vapic.cpp
+    case KVM_CAP_VAPIC: return 1;                        // irq/vapic.cpp
     case KVM_CAP_MCE: return arch::MceState::kMaxBanks;  // msr/mce.cpp
     case KVM_CAP_IRQCHIP: return 1;
     case KVM_CAP_SPLIT_IRQCHIP: return 1;

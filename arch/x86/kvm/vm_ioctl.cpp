@@ -21,8 +21,7 @@ long dev_ioctl(unsigned int cmd, unsigned long arg) {
     case KVM_GET_MSR_INDEX_LIST: return to_ret(x86::get_msr_index_list(arg));
     case KVM_GET_MSR_FEATURE_INDEX_LIST: return to_ret(x86::get_msr_feature_index_list(arg));
     case KVM_GET_MSRS: return to_ret(x86::get_feature_msrs(arg));
-    case KVM_X86_GET_MCE_CAP_SUPPORTED:
-      return to_ret(copy_to_user(arg, x86::mce_cap_supported()));
+    case KVM_X86_GET_MCE_CAP_SUPPORTED: return to_ret(copy_to_user(arg, x86::mce_cap_supported()));
     default: return to_ret(kxx::Errno::kInval);
   }
 }

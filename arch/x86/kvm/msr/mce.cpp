@@ -110,8 +110,7 @@ kxx::Status mce_write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
   if (reg == 0 && v != 0 && (v | (1ull << 10) | 1) != ~0ull) return fault();
   // MCi_STATUS: the guest may only clear it, unless AMD's
   // HWCR.McStatusWrEn lets it write any value.
-  if (reg == 1 && !host && v != 0 && !(vcpu.arch().msrs.hwcr & kHwcrMcStatusWrEn))
-    return fault();
+  if (reg == 1 && !host && v != 0 && !(vcpu.arch().msrs.hwcr & kHwcrMcStatusWrEn)) return fault();
   *r = v;
   return kxx::OkStatus();
 }

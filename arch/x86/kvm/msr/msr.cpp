@@ -35,10 +35,10 @@ constexpr uint64_t kApicBaseReserved = 0x2ff;  // bits 7:0 and 9
 constexpr unsigned kMaxIoMsrs = 256;           // KVM_GET/SET_MSRS batch limit
 
 constexpr uint32_t kListed[] = {
-    kTsc,        kTscAdjust,  kUcodeRev,   kSysenterCs,      kSysenterEsp,     kSysenterEip,
-    kMiscEnable, kPat,        kMtrrFix64k, kMtrrFix16k80000, kMtrrFix16kA0000, kMtrrDefType,
-    kStar,       kLstar,      kCstar,      kSfmask,          kKernelGsBase,    kTscAux,
-    kHwcr,       kTscDeadline, kMcgStatus, kMcgCtl};
+    kTsc,        kTscAdjust,   kUcodeRev,   kSysenterCs,      kSysenterEsp,     kSysenterEip,
+    kMiscEnable, kPat,         kMtrrFix64k, kMtrrFix16k80000, kMtrrFix16kA0000, kMtrrDefType,
+    kStar,       kLstar,       kCstar,      kSfmask,          kKernelGsBase,    kTscAux,
+    kHwcr,       kTscDeadline, kMcgStatus,  kMcgCtl};
 // Platform description and power control (KVM_CAP_MSR_PLATFORM_INFO).
 constexpr uint32_t kListedPlatform[] = {kPlatformInfo, kMiscFeaturesEnables, kPowerCtl};
 // The kvmclock MSRs (pv/msr.cpp).
