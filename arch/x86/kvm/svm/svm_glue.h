@@ -12,15 +12,15 @@ extern "C" {
 
 /* Module parameters (upstream names and meaning), owned by svm_module.c. */
 struct svm_params {
-  bool npt;
-  int nested;
+	bool npt;
+	int nested;
 };
 
 /* Check the CPU and the parameters, allocate per-CPU state: 0 or -errno,
  * with a one-line kernel-log reason. */
-int svm_backend_init(struct svm_params* params);
+int svm_backend_init(struct svm_params *params);
 void svm_backend_exit(void);
-const struct kvm_backend_ops* svm_backend_ops(void);
+const struct kvm_backend_ops *svm_backend_ops(void);
 
 #ifdef __cplusplus
 }

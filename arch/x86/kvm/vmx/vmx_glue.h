@@ -12,15 +12,15 @@ extern "C" {
 
 /* Module parameters (upstream names and meaning), owned by vmx_module.c. */
 struct vmx_params {
-  bool ept;
-  bool nested;
+	bool ept;
+	bool nested;
 };
 
 /* Check the CPU and the parameters, allocate per-CPU state: 0 or -errno,
  * with a one-line kernel-log reason. */
-int vmx_backend_init(struct vmx_params* params);
+int vmx_backend_init(struct vmx_params *params);
 void vmx_backend_exit(void);
-const struct kvm_backend_ops* vmx_backend_ops(void);
+const struct kvm_backend_ops *vmx_backend_ops(void);
 
 #ifdef __cplusplus
 }
