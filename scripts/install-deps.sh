@@ -5,7 +5,7 @@ pkgs=(
   make gcc-12 g++-12 bc kmod libelf1 pahole xz-utils zstd cpio busybox-static
   qemu-system-x86 qemu-utils cmake libgtest-dev googletest
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
-  clang-format rsync e2fsprogs gdb
+  clang-format rsync e2fsprogs gdb strace
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -18,13 +18,14 @@ for lib in $(ldd "$qemu" | grep -oE '/[^ ]+'); do
 done
 for f in kvmvapic.bin linuxboot_dma.bin linuxboot.bin; do cp -L "/usr/share/qemu/$f" "$out/usr/share/qemu/"; done
 cp -L /usr/share/seabios/bios-256k.bin /usr/share/seabios/bios.bin "$out/usr/share/seabios/"
-# gdb for the gdbstub test.
-if [ -x /usr/bin/gdb ]; then
-  cp /usr/bin/gdb "$out/usr/bin/"
-  for lib in $(ldd /usr/bin/gdb | grep -oE '/[^ ]+'); do
+# gdb for the gdbstub test, strace for debugging a boot (debug job argument).
+for tool in /usr/bin/gdb /usr/bin/strace; do
+  [ -x "$tool" ] || continue
+  cp "$tool" "$out/usr/bin/"
+  for lib in $(ldd "$tool" | grep -oE '/[^ ]+'); do
     mkdir -p "$out$(dirname "$lib")"; cp -L "$lib" "$out$lib"
   done
-fi
+done
 
 mods=$(echo "$kernel_dir"/lib/modules/*/kernel)
 xz -dc "$mods/drivers/block/loop.ko.xz" > "$out/modules/host/loop.ko"

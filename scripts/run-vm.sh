@@ -6,7 +6,8 @@
 # (folder with kvm.ko, kvm-amd.ko, kvm-intel.ko), KVMPP_VM_TIMEOUT (s),
 # KVMPP_MEM (guest memory, 1G), KVMPP_SMP (CPUs, 2), KVMPP_ACCEL,
 # KVMPP_QEMU_EXTRA (more QEMU options), KVMPP_EXTRA_DIR (copied to /upstream),
-# KVMPP_PAYLOAD (a folder merged into the initramfs root: QEMU and its guest).
+# KVMPP_PAYLOAD (a folder merged into the initramfs root: QEMU and its guest),
+# KVMPP_JOB_ARGS (comma-separated words for the job, in $KVMPP_ARGS).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 job=${1:-tests}
@@ -20,7 +21,7 @@ rm -rf "$initrd_dir"
 mkdir -p "$initrd_dir"/{bin,proc,sys,dev,tmp,modules,tests,jobs}
 cp /bin/busybox "$initrd_dir/bin/busybox"
 cp "$ROOT/scripts/vm/init" "$initrd_dir/init"
-cp "$ROOT"/scripts/vm/*.sh "$initrd_dir/jobs/"
+cp "$ROOT"/scripts/vm/*.sh "$ROOT"/scripts/vm/*.txt "$initrd_dir/jobs/"
 cp "$modules"/kvm.ko "$modules"/kvm-amd.ko "$modules"/kvm-intel.ko "$initrd_dir/modules/"
 cp -r "$BUILD"/selftests/. "$initrd_dir/tests/"
 # Modules of the test kernel itself that the tests use (msr.ko: MSR reads).
@@ -48,7 +49,7 @@ set +e
 # shellcheck disable=SC2086 # KVMPP_QEMU_EXTRA is a list of options
 timeout "$vm_timeout" qemu-system-x86_64 -M q35 -cpu max -m "${KVMPP_MEM:-1G}" -smp "${KVMPP_SMP:-2}" \
   -accel "${KVMPP_ACCEL:-tcg,thread=multi}" ${KVMPP_QEMU_EXTRA:-} -kernel "$vmlinuz" -initrd "$BUILD/initramfs.cpio.gz" \
-  -append "console=ttyS0 quiet panic=-1 kvmpp.job=$job" \
+  -append "console=ttyS0 quiet panic=-1 kvmpp.job=$job kvmpp.args=${KVMPP_JOB_ARGS:-}" \
   -nographic -no-reboot -serial mon:stdio < /dev/null 2>&1 | tr -d '\r' | tee "$out" |
   grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\]|^(SeaBIOS|iPXE|Booting|Machine UUID)' || true
 set -e

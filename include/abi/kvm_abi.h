@@ -540,6 +540,17 @@ struct kvm_msr_filter {
 #define KVM_GET_MSR_INDEX_LIST KVM_IOWR_(0x02, struct kvm_msr_list)
 #define KVM_CHECK_EXTENSION KVM_IO_(0x03)
 #define KVM_GET_VCPU_MMAP_SIZE KVM_IO_(0x04)
+
+/* KVM_SET_SIGNAL_MASK: the signals blocked during KVM_RUN (vCPU). */
+struct kvm_signal_mask {
+	uint32_t len;
+	uint8_t sigset[];
+};
+#define KVM_SET_SIGNAL_MASK KVM_IOW_(0x8b, struct kvm_signal_mask)
+
+/* KVM_SET_BOOT_CPU_ID: which vCPU id is the BSP (VM, before vCPUs). */
+#define KVM_CAP_SET_BOOT_CPU_ID 34
+#define KVM_SET_BOOT_CPU_ID KVM_IO_(0x78)
 #define KVM_GET_SUPPORTED_CPUID KVM_IOWR_(0x05, struct kvm_cpuid2)
 #define KVM_GET_EMULATED_CPUID KVM_IOWR_(0x09, struct kvm_cpuid2)
 #define KVM_GET_MSR_FEATURE_INDEX_LIST KVM_IOWR_(0x0a, struct kvm_msr_list)
@@ -801,6 +812,8 @@ KVM_ABI_ASSERT(KVM_SET_LAPIC == 0x4400ae8f, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_INTERRUPT == 0x4004ae86, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_NMI == 0xae9a, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_TSS_ADDR == 0xae47, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_SIGNAL_MASK == 0x4004ae8b, "ioctl encoding");
+KVM_ABI_ASSERT(KVM_SET_BOOT_CPU_ID == 0xae78, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_IDENTITY_MAP_ADDR == 0x4008ae48, "ioctl encoding");
 
 #include "kvm_abi_x86_pv.h"

@@ -64,6 +64,11 @@ struct kvm_device_attr {
 #define KVM_SET_CLOCK KVM_IOW_(0x7b, struct kvm_clock_data)
 #define KVM_GET_CLOCK KVM_IOR_(0x7c, struct kvm_clock_data)
 #define KVM_SET_DEVICE_ATTR KVM_IOW_(0xe1, struct kvm_device_attr)
+/* On /dev/kvm (KVM_CAP_SYS_ATTRIBUTES): group 0, the XCR0 features a guest
+ * may be given. */
+#define KVM_CAP_SYS_ATTRIBUTES 209
+#define KVM_X86_GRP_SYSTEM 0
+#define KVM_X86_XCOMP_GUEST_SUPP 0
 #define KVM_GET_DEVICE_ATTR KVM_IOW_(0xe2, struct kvm_device_attr)
 #define KVM_HAS_DEVICE_ATTR KVM_IOW_(0xe3, struct kvm_device_attr)
 
@@ -99,6 +104,12 @@ struct kvm_device_attr {
 
 /* What MSR_KVM_SYSTEM_TIME(_NEW) and MSR_KVM_WALL_CLOCK(_NEW) point at. */
 #define PVCLOCK_TSC_STABLE_BIT (1 << 0)
+#define PVCLOCK_GUEST_STOPPED (1 << 1)
+
+/* KVM_KVMCLOCK_CTRL (vCPU): tell the guest, through its kvmclock, that the
+ * VMM paused it (the soft-lockup watchdog then stays quiet). */
+#define KVM_CAP_KVMCLOCK_CTRL 76
+#define KVM_KVMCLOCK_CTRL KVM_IO_(0xad)
 struct pvclock_vcpu_time_info {
 	uint32_t version; /* odd while the host updates the rest */
 	uint32_t pad0;

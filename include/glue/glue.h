@@ -90,6 +90,12 @@ unsigned int kvmg_nr_cpu_ids(void);
 unsigned int kvmg_this_cpu(void); /* caller has preemption disabled */
 int kvmg_current_pid(void);      /* the calling thread's pid */
 bool kvmg_signal_pending(void);
+/* KVM_SET_SIGNAL_MASK: the size of the kernel's sigset_t; block exactly
+ * @set (less SIGKILL and SIGSTOP) for the calling task until
+ * kvmg_sigmask_leave() restores what it blocked before. */
+unsigned int kvmg_sigset_size(void);
+void kvmg_sigmask_enter(const void *set);
+void kvmg_sigmask_leave(void);
 bool kvmg_need_resched(void);
 void kvmg_cond_resched(void);
 void kvmg_preempt_disable(void);

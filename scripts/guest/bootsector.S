@@ -18,9 +18,11 @@ _start:
 	mov %ax, %ss
 	mov $0x7c00, %sp
 	sti
+	mov %dl, boot_drive		/* the BIOS passes it in DL */
 	mov $msg_start, %si
 	call puts
-	mov $0x42, %ah			/* extended read; DL is the boot drive */
+	mov $0x42, %ah			/* extended read of the boot drive */
+	mov boot_drive, %dl
 	mov $dap, %si
 	int $0x13
 	jc fail
@@ -49,6 +51,7 @@ puts:					/* print the NUL-terminated string at DS:SI */
 
 msg_start: .asciz "BOOTSECTOR: real mode, loaded by the BIOS\r\n"
 msg_fail:  .asciz "BOOTSECTOR: reading sector 1 failed\r\n"
+boot_drive: .byte 0
 	.balign 4
 dap:	.byte 16, 0			/* disk address packet */
 	.word 1				/* one sector */

@@ -239,6 +239,14 @@ bool kvmg_signal_pending(void) {
   g_signal_after--;
   return false;
 }
+unsigned int kvmg_sigset_size(void) { return 8; }
+uint64_t g_sigmask = 0;
+int g_sigmask_depth = 0;
+void kvmg_sigmask_enter(const void* set) {
+  memcpy(&g_sigmask, set, 8);
+  g_sigmask_depth++;
+}
+void kvmg_sigmask_leave(void) { g_sigmask_depth--; }
 bool kvmg_need_resched(void) { return false; }
 void kvmg_cond_resched(void) {}
 void kvmg_preempt_disable(void) {}

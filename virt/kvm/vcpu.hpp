@@ -29,6 +29,10 @@ class Vcpu {
   void* mmap_page(unsigned long pgoff) const;
   // Serializes ioctls on this vCPU.
   Mutex& mutex() { return mutex_; }
+  // KVM_SET_SIGNAL_MASK: the signals blocked while KVM_RUN runs (none
+  // changed unless set; the vCPU mutex protects it).
+  bool sigmask_active = false;
+  uint64_t sigmask = 0;
   arch::VcpuState& arch() { return *arch_; }
   void* backend_vcpu() const { return backend_vcpu_; }
 

@@ -39,7 +39,10 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_MSR_PLATFORM_INFO: return 1;
     case KVM_CAP_EXIT_ON_EMULATION_FAILURE: return 1;
     case KVM_CAP_DEBUGREGS: return 1;
-    case KVM_CAP_VAPIC: return 1;                        // irq/vapic.cpp
+    case KVM_CAP_VAPIC: return 1;          // irq/vapic.cpp
+    case KVM_CAP_KVMCLOCK_CTRL: return 1;  // pv/pvclock.cpp
+    case KVM_CAP_SET_BOOT_CPU_ID: return 1;
+    case KVM_CAP_SYS_ATTRIBUTES: return 1;               // /dev/kvm: state/fpu.cpp
     case KVM_CAP_MCE: return arch::MceState::kMaxBanks;  // msr/mce.cpp
     case KVM_CAP_IRQCHIP: return 1;
     case KVM_CAP_SPLIT_IRQCHIP: return 1;

@@ -11,6 +11,7 @@
 #include "irq/irqchip.hpp"
 #include "msr/msr.hpp"
 #include "pv/pv.hpp"
+#include "state/state.hpp"
 #include "x86.hpp"
 
 namespace kvmpp::arch {
@@ -21,6 +22,8 @@ long dev_ioctl(unsigned int cmd, unsigned long arg) {
     case KVM_GET_MSR_INDEX_LIST: return to_ret(x86::get_msr_index_list(arg));
     case KVM_GET_MSR_FEATURE_INDEX_LIST: return to_ret(x86::get_msr_feature_index_list(arg));
     case KVM_GET_MSRS: return to_ret(x86::get_feature_msrs(arg));
+    case KVM_GET_DEVICE_ATTR:
+    case KVM_HAS_DEVICE_ATTR: return to_ret(x86::dev_device_attr(cmd, arg));
     case KVM_X86_GET_MCE_CAP_SUPPORTED: return to_ret(copy_to_user(arg, x86::mce_cap_supported()));
     default: return to_ret(kxx::Errno::kInval);
   }
@@ -52,6 +55,17 @@ kxx::Status set_identity_map_addr(Vm& vm, unsigned long uarg) {
   });
 }
 
+// Before the first vCPU (-EBUSY after), an id vCPUs may have (upstream's
+// bound, which admits the maximum itself).
+kxx::Status set_boot_cpu_id(Vm& vm, unsigned long id) {
+  return vm.configure([&](bool have_vcpus) -> kxx::Status {
+    if (have_vcpus) return kxx::Errno::kBusy;
+    if (id > vm.max_vcpu_ids()) return kxx::Errno::kInval;
+    vm.arch()->bsp_vcpu_id = unsigned(id);
+    return kxx::OkStatus();
+  });
+}
+
 long set_nr_mmu_pages(Vm& vm, unsigned long n) {
   if (n < kMinMmuPages) return to_ret(kxx::Errno::kInval);
   vm.arch()->nr_mmu_pages = n;
@@ -65,6 +79,7 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_SET_TSS_ADDR: return to_ret(set_tss_addr(vm, arg));
     case KVM_SET_IDENTITY_MAP_ADDR: return to_ret(set_identity_map_addr(vm, arg));
     case KVM_SET_NR_MMU_PAGES: return set_nr_mmu_pages(vm, arg);
+    case KVM_SET_BOOT_CPU_ID: return to_ret(set_boot_cpu_id(vm, arg));
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_vm_tsc_khz(vm, arg));
     case KVM_X86_SET_MSR_FILTER: return to_ret(x86::set_msr_filter(vm, arg));

@@ -124,6 +124,8 @@ struct VmState {
   // KVM_CAP_X2APIC_API: KVM_GET/SET_LAPIC carry 32-bit x2APIC IDs; an
   // xAPIC-format 0xff does not broadcast to x2APIC destinations.
   bool x2apic_format = false;
+  // KVM_SET_BOOT_CPU_ID: the vCPU id that starts as the BSP.
+  unsigned bsp_vcpu_id = 0;
   bool x2apic_broadcast_quirk_disabled = false;
 };
 
@@ -131,6 +133,7 @@ struct VmState {
 struct VcpuState {
   uint32_t mp_state = KVM_MP_STATE_RUNNABLE;
   x86_state regs{};
+  bool pat_initialized = false;  // PAT survives INIT (state/vcpu.cpp)
   PendingIo pending_io;
   PendingMmio pending_mmio;
   PendingMsr pending_msr;
@@ -210,6 +213,9 @@ inline uint64_t linear_rip(const x86_state& s) { return s.seg[X86_CS].base + s.r
 // What an exit handler decided: kEnter kEnter to run the guest again,
 // kUser to return from KVM_RUN with kvm_run filled in, or an error.
 enum class Next { kEnter, kUser };
+
+// Whether @vcpu is the bootstrap processor (KVM_SET_BOOT_CPU_ID).
+inline bool is_bsp(Vcpu& vcpu) { return vcpu.id() == vcpu.vm().arch()->bsp_vcpu_id; }
 
 // Queue an exception for the next entry.
 void queue_exception(x86_state& s, uint8_t vector, bool has_error = false, uint32_t error = 0);

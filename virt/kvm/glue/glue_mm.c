@@ -41,6 +41,30 @@ bool kvmg_signal_pending(void)
 }
 EXPORT_SYMBOL_GPL(kvmg_signal_pending);
 
+unsigned int kvmg_sigset_size(void)
+{
+	return sizeof(sigset_t);
+}
+EXPORT_SYMBOL_GPL(kvmg_sigset_size);
+
+void kvmg_sigmask_enter(const void *set)
+{
+	sigset_t s;
+
+	memcpy(&s, set, sizeof(s));
+	sigdelsetmask(&s, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	/* Only current changes real_blocked, and it stays a subset of blocked. */
+	sigprocmask(SIG_SETMASK, &s, &current->real_blocked);
+}
+EXPORT_SYMBOL_GPL(kvmg_sigmask_enter);
+
+void kvmg_sigmask_leave(void)
+{
+	sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+	sigemptyset(&current->real_blocked);
+}
+EXPORT_SYMBOL_GPL(kvmg_sigmask_leave);
+
 bool kvmg_need_resched(void)
 {
 	return need_resched();

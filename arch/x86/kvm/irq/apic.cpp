@@ -163,7 +163,7 @@ kxx::Status apic_init(Vcpu& vcpu) {
     return kxx::Errno::kNoMem;
   }
   // vCPU 0 is the bootstrap processor (KVM_SET_BOOT_CPU_ID is not offered).
-  bool bsp = vcpu.id() == 0;
+  bool bsp = is_bsp(vcpu);
   a->lapic.reset(vcpu.id(), bsp);
   if (bsp) a->lapic.set_virtual_wire();  // as stock (KVM_X86_QUIRK_LINT0_REENABLED)
   a->lapic.set_now(kvmg_monotonic_ns());

@@ -31,7 +31,7 @@ void accept_init_sipi(Vcpu& vcpu) {
     a->init_pending = a->sipi_pending = false;
     if (init) {
       a->lapic.init();
-      if (vcpu.id() == 0) a->lapic.set_virtual_wire();  // the BSP, as at reset
+      if (is_bsp(vcpu)) a->lapic.set_virtual_wire();  // the BSP, as at reset
     }
   }
   VcpuState& st = vcpu.arch();

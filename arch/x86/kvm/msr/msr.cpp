@@ -189,6 +189,7 @@ kxx::Result<uint64_t> read(Vcpu& vcpu, uint32_t index, bool host) {
         return apic_read_msr(vcpu, index);
       if (is_pv_msr(index)) return pv_msr_read(vcpu, index);
       if (is_mce_msr(index)) return mce_read(vcpu, index, host);
+      if (is_platform_msr(index)) return platform_msr_read(index);
       return kUnknownMsr;
   }
 }
@@ -269,6 +270,7 @@ kxx::Status write(Vcpu& vcpu, uint32_t index, uint64_t v, bool host) {
         return apic_write_msr(vcpu, index, v).ok() ? kxx::OkStatus() : fault();
       if (is_pv_msr(index)) return pv_msr_write(vcpu, index, v);
       if (is_mce_msr(index)) return mce_write(vcpu, index, v, host);
+      if (is_platform_msr(index)) return platform_msr_write(index, v);
       return kUnknownMsr;
   }
   return kxx::OkStatus();

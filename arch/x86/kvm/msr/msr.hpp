@@ -60,6 +60,11 @@ void msr_init(Vcpu& vcpu);
 // raises #GP(0).
 bool cpuid_faulting(Vcpu& vcpu);
 
+// Platform registers with nothing behind them (msr/platform.cpp).
+bool is_platform_msr(uint32_t index);
+kxx::Result<uint64_t> platform_msr_read(uint32_t index);
+kxx::Status platform_msr_write(uint32_t index, uint64_t v);
+
 // Machine checks (msr/mce.cpp): the MCG and bank MSRs, the MCG_CAP bits
 // offered (KVM_X86_GET_MCE_CAP_SUPPORTED), KVM_X86_SETUP_MCE and
 // KVM_X86_SET_MCE, and the #MC an uncorrected error left waiting.

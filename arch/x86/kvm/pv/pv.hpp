@@ -74,4 +74,7 @@ uint32_t disabled_exits(Vm& vm);
 // KVM_HAS/GET/SET_DEVICE_ATTR on a vCPU fd: group KVM_VCPU_TSC_CTRL.
 kxx::Status vcpu_device_attr(Vcpu& vcpu, unsigned int cmd, unsigned long uarg);
 
+// KVM_KVMCLOCK_CTRL: the guest was paused (PVCLOCK_GUEST_STOPPED).
+kxx::Status kvmclock_ctrl(Vcpu& vcpu);
+
 }  // namespace kvmpp::x86

@@ -110,6 +110,7 @@ void write_pvclock(Vcpu& vcpu) {
     t.tsc_timestamp = h.tsc + offset;
     t.system_time = h.base_ns + c.offset;
   }
+  if (kxx::exchange(pv.guest_stopped, false)) t.flags |= PVCLOCK_GUEST_STOPPED;
   t.tsc_to_system_mul = scale.mul;
   t.tsc_shift = scale.shift;
   pv.clock_stable = c.stable;
@@ -201,6 +202,15 @@ void pv_prepare_entry(Vcpu& vcpu) {
   update |= !pv.clock_written || pv.clock_tsc_offset != vcpu.arch().regs.tsc_offset;
   update |= !pv.clock_stable && pv.clock_cpu != vcpu.arch().last_cpu;
   if (update) write_pvclock(vcpu);
+}
+
+kxx::Status kvmclock_ctrl(Vcpu& vcpu) {
+  arch::PvVcpuState& pv = vcpu.arch().pv;
+  // Only a guest that uses kvmclock can be told (-EINVAL, as upstream).
+  if (!(pv.system_time & KVM_MSR_ENABLED)) return kxx::Errno::kInval;
+  pv.guest_stopped = true;
+  vcpu.make_request(Vcpu::kRequestClockUpdate);
+  return kxx::OkStatus();
 }
 
 void write_wall_clock(Vm& vm, uint64_t gpa) {

@@ -24,6 +24,8 @@ struct PvVcpuState {
   bool clock_stable = false;
   uint64_t clock_tsc_offset = 0;
   unsigned clock_cpu = ~0u;
+  // KVM_KVMCLOCK_CTRL: set PVCLOCK_GUEST_STOPPED in the next update.
+  bool guest_stopped = false;
   // The task that last ran the vCPU, for directed yields (0: none yet).
   kxx::Atomic<int> pid{0};
 };

@@ -149,4 +149,14 @@ kxx::Status set_xcrs(Vcpu& vcpu, unsigned long uarg) {
   return kxx::OkStatus();
 }
 
+kxx::Status dev_device_attr(unsigned cmd, unsigned long uarg) {
+  auto attr = TRY(copy_from_user<kvm_device_attr>(uarg));
+  // Group 0 holds system attributes; no other group exists (SEV's needs
+  // SEV), as upstream without it: -ENXIO.
+  if (attr.group != KVM_X86_GRP_SYSTEM || attr.attr != KVM_X86_XCOMP_GUEST_SUPP)
+    return kxx::Errno::kNxio;
+  if (cmd == KVM_HAS_DEVICE_ATTR) return kxx::OkStatus();
+  return copy_to_user(attr.addr, supported_xcr0());
+}
+
 }  // namespace kvmpp::x86

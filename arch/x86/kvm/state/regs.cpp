@@ -243,8 +243,8 @@ void sync_regs_out(Vcpu& vcpu) {
   if (kr->kvm_valid_regs & KVM_SYNC_X86_EVENTS) kr->s.regs.events = read_events(vcpu);
 }
 
-uint64_t default_apic_base(unsigned vcpu_id) {
-  return kApicDefaultBase | kApicEnable | (vcpu_id == 0 ? kApicBsp : 0);
+uint64_t default_apic_base(bool bsp) {
+  return kApicDefaultBase | kApicEnable | (bsp ? kApicBsp : 0);
 }
 
 }  // namespace kvmpp::x86

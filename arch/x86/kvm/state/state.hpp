@@ -19,7 +19,7 @@ kxx::Status set_sregs(Vcpu& vcpu, unsigned long uarg);
 kxx::Status get_sregs2(Vcpu& vcpu, unsigned long uarg);
 kxx::Status set_sregs2(Vcpu& vcpu, unsigned long uarg);
 kxx::Status translate_ioctl(Vcpu& vcpu, unsigned long uarg);
-uint64_t default_apic_base(unsigned vcpu_id);
+uint64_t default_apic_base(bool bsp);
 // KVM_CAP_SYNC_REGS: the fields supported, and the copies in and out of
 // kvm_run around KVM_RUN.
 long sync_regs_mask();
@@ -46,6 +46,8 @@ kxx::Status set_xsave(Vcpu& vcpu, unsigned long uarg);
 long xsave2_size();
 kxx::Status get_xcrs(Vcpu& vcpu, unsigned long uarg);
 kxx::Status set_xcrs(Vcpu& vcpu, unsigned long uarg);
+// KVM_GET/HAS_DEVICE_ATTR on /dev/kvm: KVM_X86_XCOMP_GUEST_SUPP.
+kxx::Status dev_device_attr(unsigned cmd, unsigned long uarg);
 
 // Reset to the architectural power-on state (SDM "Processor State After
 // Reset", APM "Processor Initialization State").

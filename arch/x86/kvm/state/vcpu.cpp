@@ -58,7 +58,14 @@ x86_segment data_segment(uint16_t type) {
 
 void reset_state(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
+  // INIT leaves the TSC running (SDM vol. 3A, "Time-Stamp Counter") and
+  // keeps PAT, as upstream: an AP's INIT must not move its TSC away from
+  // the other vCPUs'.
+  uint64_t tsc_offset = s.tsc_offset;
+  uint64_t pat = s.pat;
+  bool keep_pat = vcpu.arch().pat_initialized;
   s = {};
+  s.tsc_offset = tsc_offset;
   // Execution starts at F000:FFF0 with CS.base FFFF0000: the reset vector
   // 16 bytes below 4 GiB.
   for (auto& seg : s.seg) seg = data_segment(3);  // read/write, accessed
@@ -74,11 +81,12 @@ void reset_state(Vcpu& vcpu) {
   s.dr6 = 0xffff0ff0;
   s.dr7 = 0x400;
   s.xcr0 = 1;  // x87 only
-  s.pat = 0x0007040600070406ull;
+  s.pat = keep_pat ? pat : 0x0007040600070406ull;
+  vcpu.arch().pat_initialized = true;
   // EDX holds the processor signature (family 6) until CPUID says otherwise.
   s.gpr[X86_RDX] = 0x600;
   vcpu.arch().mp_state = KVM_MP_STATE_RUNNABLE;
-  vcpu.arch().apic_base = default_apic_base(vcpu.id());
+  vcpu.arch().apic_base = default_apic_base(is_bsp(vcpu));
   vcpu.arch().pending_io = {};
 }
 

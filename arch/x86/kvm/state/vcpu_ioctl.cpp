@@ -64,6 +64,7 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_INTERRUPT: return to_ret(x86::interrupt_ioctl(vcpu, arg));
     case KVM_NMI: x86::queue_nmi(vcpu); return 0;
     case KVM_SET_TSC_KHZ: return to_ret(x86::set_tsc_khz(arg));
+    case KVM_KVMCLOCK_CTRL: return to_ret(x86::kvmclock_ctrl(vcpu));
     case KVM_TPR_ACCESS_REPORTING: return to_ret(x86::tpr_access_reporting(vcpu, arg));
     case KVM_SET_VAPIC_ADDR: return to_ret(x86::set_vapic_addr(vcpu, arg));
     case KVM_X86_SETUP_MCE: return to_ret(x86::setup_mce(vcpu, arg));
