@@ -5,7 +5,9 @@
 #   3. warning-free module builds: Debian 6.12 (the one tested), Debian 6.1,
 #      and the generic core for arm64;
 #   4. the project's selftests in the emulated SVM machine on our modules;
-#   5. the upstream KVM selftests (Debian's linux-source-6.12) on our modules,
+#   5. Debian's unchanged QEMU booting Linux (and SeaBIOS) on our modules in
+#      each machine and interrupt-controller mode (scripts/vm/qemu-boots.sh);
+#   6. the upstream KVM selftests (Debian's linux-source-6.12) on our modules,
 #      against tests/upstream/expectations.txt (KVMPP_SKIP_UPSTREAM=1 skips).
 # Prints one line per step and a closing "N passed, N failed"; exits non-zero
 # on any failure.
@@ -56,6 +58,23 @@ if [ -f "$BUILD/tree-6.12/kvm-amd.ko" ]; then
   fi
 else
   echo "not ok - VM tests (no modules to test)"; failed=$((failed + 1))
+fi
+
+if [ -f "$BUILD/tree-6.12/kvm-amd.ko" ]; then
+  log "== QEMU boots Linux on our modules"
+  kernel_dir=$(kernel_tree 6.12 cloud-amd64)
+  if "$ROOT/scripts/qemu-payload.sh" "$kernel_dir" "$BUILD/qemu-payload" >/dev/null; then
+    KVMPP_KERNEL_DIR=$kernel_dir KVMPP_MODULES=$BUILD/tree-6.12 KVMPP_PAYLOAD=$BUILD/qemu-payload \
+      KVMPP_MEM=2G "$ROOT/scripts/run-vm.sh" qemu-boots > /dev/null
+    qemu_rc=$?
+    grep -aE '^(not )?ok |^# ' "$BUILD/vm-qemu-boots.log" | grep -v '^# |'
+    count_tap "$BUILD/vm-qemu-boots.log"
+    if [ $qemu_rc -ne 0 ] && ! grep -qa '^not ok' "$BUILD/vm-qemu-boots.log"; then
+      echo "not ok - the QEMU boot job did not complete"; failed=$((failed + 1))
+    fi
+  else
+    echo "not ok - building the QEMU payload"; failed=$((failed + 1))
+  fi
 fi
 
 if [ "${KVMPP_SKIP_UPSTREAM:-0}" != 1 ]; then

@@ -63,7 +63,8 @@ boot_linux() {
 		-kernel /guest/vmlinuz -initrd /guest/initrd.cpio.gz \
 		-append "${BOOT_APPEND:-console=ttyS0 panic=-1 loglevel=4}" \
 		-drive file=/tmp/disk.img,if=none,id=d0,format=raw -device virtio-blk-pci,drive=d0
-	grep '^GUEST-KLOG' "/tmp/q-$tag.log" | cut -d' ' -f3- > "/tmp/q-$tag.klograw"
+	# (The serial console ends lines with CR LF.)
+	tr -d '\r' < "/tmp/q-$tag.log" | grep '^GUEST-KLOG' | cut -d' ' -f3- > "/tmp/q-$tag.klograw"
 	# Compared with stock without addresses and numbers that vary.
 	sed 's/[0-9a-f]\{8,\}/X/g; s/[0-9][0-9]* ms/N ms/g' "/tmp/q-$tag.klograw" | sort -u > "/tmp/q-$tag.klog"
 	BOOT_WHY=
