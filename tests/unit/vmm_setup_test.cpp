@@ -182,3 +182,41 @@ TEST_F(VmmSetup, InitKeepsTscAndPat) {
 }
 
 }  // namespace
+
+namespace {
+
+// KVM_CAP_X86_TRIPLE_FAULT_EVENT: off, the flag is refused; on, events
+// report and set a pending triple fault, which KVM_RUN turns into
+// KVM_EXIT_SHUTDOWN.
+TEST_F(VmmSetup, TripleFaultEvent) {
+  EXPECT_EQ(dev(KVM_CHECK_EXTENSION, KVM_CAP_X86_TRIPLE_FAULT_EVENT), 1);
+  long fd = add_vcpu();
+  kvm_vcpu_events e{};
+  ASSERT_EQ(vcpu_ioctl(fd, KVM_GET_VCPU_EVENTS, ptr(&e)), 0);
+  EXPECT_FALSE(e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT);
+  e.flags |= KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+  e.triple_fault.pending = 1;
+  EXPECT_EQ(vcpu_ioctl(fd, KVM_SET_VCPU_EVENTS, ptr(&e)), -EINVAL);
+  EXPECT_FALSE(vcpu(fd).arch().triple_fault_pending);
+
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_X86_TRIPLE_FAULT_EVENT;
+  cap.args[0] = 1;
+  ASSERT_EQ(vm_ioctl(vm_, KVM_ENABLE_CAP, ptr(&cap)), 0);
+  EXPECT_EQ(vcpu_ioctl(fd, KVM_SET_VCPU_EVENTS, ptr(&e)), 0);
+  EXPECT_TRUE(vcpu(fd).arch().triple_fault_pending);
+  kvm_vcpu_events got{};
+  ASSERT_EQ(vcpu_ioctl(fd, KVM_GET_VCPU_EVENTS, ptr(&got)), 0);
+  EXPECT_TRUE(got.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT);
+  EXPECT_EQ(got.triple_fault.pending, 1);
+  EXPECT_EQ(vcpu_ioctl(fd, KVM_RUN), 0);
+  EXPECT_EQ(vcpu(fd).run()->exit_reason, uint32_t(KVM_EXIT_SHUTDOWN));
+  EXPECT_FALSE(vcpu(fd).arch().triple_fault_pending);
+  // Setting it not pending clears one.
+  vcpu(fd).arch().triple_fault_pending = true;
+  e.triple_fault.pending = 0;
+  EXPECT_EQ(vcpu_ioctl(fd, KVM_SET_VCPU_EVENTS, ptr(&e)), 0);
+  EXPECT_FALSE(vcpu(fd).arch().triple_fault_pending);
+}
+
+}  // namespace

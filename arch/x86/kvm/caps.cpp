@@ -42,6 +42,7 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_VAPIC: return 1;          // irq/vapic.cpp
     case KVM_CAP_KVMCLOCK_CTRL: return 1;  // pv/pvclock.cpp
     case KVM_CAP_SET_BOOT_CPU_ID: return 1;
+    case KVM_CAP_X86_TRIPLE_FAULT_EVENT: return 1;       // state/events.cpp
     case KVM_CAP_SYS_ATTRIBUTES: return 1;               // /dev/kvm: state/fpu.cpp
     case KVM_CAP_MCE: return arch::MceState::kMaxBanks;  // msr/mce.cpp
     case KVM_CAP_IRQCHIP: return 1;
@@ -74,6 +75,9 @@ kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   switch (cap.cap) {
     case KVM_CAP_MAX_VCPU_ID: return vm.set_max_vcpu_ids(cap.args[0]);
     case KVM_CAP_SPLIT_IRQCHIP: return x86::enable_split_irqchip(vm, cap.args[0]);
+    case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
+      vm.arch()->triple_fault_event.store(cap.args[0] != 0);
+      return kxx::OkStatus();
     case KVM_CAP_X2APIC_API: {
       constexpr uint64_t kValid =
           KVM_X2APIC_API_USE_32BIT_IDS | KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;

@@ -124,6 +124,9 @@ struct VmState {
   // KVM_CAP_X2APIC_API: KVM_GET/SET_LAPIC carry 32-bit x2APIC IDs; an
   // xAPIC-format 0xff does not broadcast to x2APIC destinations.
   bool x2apic_format = false;
+  // KVM_CAP_X86_TRIPLE_FAULT_EVENT: vCPU events report and accept a
+  // pending triple fault.
+  kxx::Atomic<bool> triple_fault_event{false};
   // KVM_SET_BOOT_CPU_ID: the vCPU id that starts as the BSP.
   unsigned bsp_vcpu_id = 0;
   bool x2apic_broadcast_quirk_disabled = false;

@@ -2,9 +2,10 @@
 // KVM_GET/SET_VCPU_EVENTS (api.rst, "KVM_GET_VCPU_EVENTS"): the exception,
 // interrupt or NMI being injected, pending NMIs and NMI blocking, and the
 // interrupt shadow. There is one event in flight at a time
-// (x86_state.event), as on the hardware; SMM, exception payloads and
-// pending triple faults do not exist here, so a request for them is
-// refused (-EINVAL).
+// (x86_state.event), as on the hardware; SMM and exception payloads do
+// not exist here, so a request for them is refused (-EINVAL). A pending
+// triple fault is exchanged once user space enabled
+// KVM_CAP_X86_TRIPLE_FAULT_EVENT.
 #include <kvmpp/uaccess.hpp>
 
 #include "../x86.hpp"
@@ -53,15 +54,22 @@ kvm_vcpu_events read_events(Vcpu& vcpu) {
   // SVM has one interrupt-shadow bit; report it as the STI kind.
   e.interrupt.shadow = s.interrupt_shadow ? KVM_X86_SHADOW_INT_STI : 0;
   e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
+  if (vcpu.vm().arch()->triple_fault_event.load()) {
+    e.flags |= KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+    e.triple_fault.pending = st.triple_fault_pending;
+  }
   return e;
 }
 
 kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e) {
   constexpr uint32_t kKnown = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR |
-                              KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
-  // Exception payloads and pending triple faults are capabilities that are
-  // not offered: their flags are unknown here.
+                              KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM |
+                              KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+  // Exception payloads are a capability that is not offered: the flag is
+  // unknown here. A triple fault needs KVM_CAP_X86_TRIPLE_FAULT_EVENT.
   if (e.flags & ~kKnown) return kxx::Errno::kInval;
+  bool triple = e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+  if (triple && !vcpu.vm().arch()->triple_fault_event.load()) return kxx::Errno::kInval;
   if ((e.exception.injected || e.exception.pending) &&
       (e.exception.nr > 31 || e.exception.nr == kNmiVector))
     return kxx::Errno::kInval;
@@ -93,6 +101,7 @@ kxx::Status write_events(Vcpu& vcpu, const kvm_vcpu_events& e) {
   if (!vcpu_apic_present(vcpu)) vcpu.arch().extint_vector = -1;  // now in s.event, if any
   s.event_at_insn = 0;  // user space hands over an event ready to deliver
   if (e.flags & KVM_VCPUEVENT_VALID_SHADOW) s.interrupt_shadow = e.interrupt.shadow != 0;
+  if (triple) st.triple_fault_pending = e.triple_fault.pending != 0;
   return kxx::OkStatus();
 }
 

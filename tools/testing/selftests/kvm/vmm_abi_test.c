@@ -2,8 +2,8 @@
 /*
  * The rest of the ABI QEMU uses to start a guest: machine-check banks
  * (KVM_CAP_MCE, KVM_X86_SETUP_MCE, KVM_X86_SET_MCE), KVM_SET_SIGNAL_MASK,
- * KVM_SET_BOOT_CPU_ID, KVM_KVMCLOCK_CTRL, the TPR shortcuts (KVM_CAP_VAPIC)
- * and /dev/kvm's KVM_GET/HAS_DEVICE_ATTR.
+ * KVM_SET_BOOT_CPU_ID, KVM_KVMCLOCK_CTRL, the TPR shortcuts (KVM_CAP_VAPIC),
+ * /dev/kvm's KVM_GET/HAS_DEVICE_ATTR and KVM_CAP_X86_TRIPLE_FAULT_EVENT.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -233,6 +233,31 @@ static void test_vapic(void)
 	EXPECT_ERRNO(ioctl(v->fd, KVM_TPR_ACCESS_REPORTING, NULL), EFAULT);
 }
 
+static void test_triple_fault_event(void)
+{
+	int kvm = open_kvm();
+	struct vm *vm = vm_with_ram(1 << 20);
+	struct vcpu *v = real_mode_guest(vm);
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_TRIPLE_FAULT_EVENT, .args = { 1 } };
+	struct kvm_vcpu_events e;
+
+	EXPECT_EQ(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_TRIPLE_FAULT_EVENT), 1);
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e) == 0);
+	EXPECT_EQ(e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT, 0);
+	e.flags |= KVM_VCPUEVENT_VALID_TRIPLE_FAULT;
+	e.triple_fault.pending = 1;
+	EXPECT_ERRNO(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &e), EINVAL); /* not enabled */
+	ASSERT_TRUE(ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0);
+	EXPECT_EQ(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &e), 0);
+	memset(&e, 0, sizeof(e));
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e) == 0);
+	EXPECT_TRUE(e.flags & KVM_VCPUEVENT_VALID_TRIPLE_FAULT);
+	EXPECT_EQ(e.triple_fault.pending, 1);
+	vcpu_run_expect(v, KVM_EXIT_SHUTDOWN);
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &e) == 0);
+	EXPECT_EQ(e.triple_fault.pending, 0);
+}
+
 int main(void)
 {
 	return run_tests((struct test[]){
@@ -244,6 +269,7 @@ int main(void)
 		TEST(test_kvmclock_ctrl),
 		TEST(test_dev_attr),
 		TEST(test_vapic),
+		TEST(test_triple_fault_event),
 		{},
 	});
 }
