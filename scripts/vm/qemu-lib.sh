@@ -66,7 +66,7 @@ boot_linux() {
 	# (The serial console ends lines with CR LF.)
 	tr -d '\r' < "/tmp/q-$tag.log" | grep '^GUEST-KLOG' | cut -d' ' -f3- > "/tmp/q-$tag.klograw"
 	# Compared with stock without addresses and numbers that vary.
-	sed 's/[0-9a-f]\{8,\}/X/g; s/[0-9][0-9]* ms/N ms/g' "/tmp/q-$tag.klograw" | sort -u > "/tmp/q-$tag.klog"
+	sed 's/[0-9a-f]\{8,\}/X/g; s/[0-9][0-9]* \?ms/N ms/g' "/tmp/q-$tag.klograw" | sort -u > "/tmp/q-$tag.klog"
 	BOOT_WHY=
 	grep -q '^GUEST-READ written by the host' "/tmp/q-$tag.log" || BOOT_WHY="$BOOT_WHY no-disk-read"
 	grep -q '^GUEST-WROTE' "/tmp/q-$tag.log" || BOOT_WHY="$BOOT_WHY no-disk-write"
