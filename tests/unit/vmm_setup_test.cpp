@@ -220,3 +220,20 @@ TEST_F(VmmSetup, TripleFaultEvent) {
 }
 
 }  // namespace
+
+namespace {
+
+// KVM_CAP_MAX_VCPU_ID may not go below the boot vCPU's id (upstream's
+// max_vcpuid_cap_test).
+TEST_F(VmmSetup, MaxVcpuIdNotBelowBootCpu) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_SET_BOOT_CPU_ID, 100), 0);
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_MAX_VCPU_ID;
+  cap.args[0] = 99;
+  EXPECT_EQ(vm_ioctl(vm_, KVM_ENABLE_CAP, ptr(&cap)), -EINVAL);
+  cap.args[0] = 100;
+  EXPECT_EQ(vm_ioctl(vm_, KVM_ENABLE_CAP, ptr(&cap)), 0);
+  EXPECT_EQ(vm_ioctl(vm_, KVM_SET_BOOT_CPU_ID, 101), -EINVAL);  // above the bound now
+}
+
+}  // namespace

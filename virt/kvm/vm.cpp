@@ -63,9 +63,8 @@ unsigned Vm::max_vcpu_ids() const {
   return n ? n : arch::kMaxVcpuIds;
 }
 
-kxx::Status Vm::set_max_vcpu_ids(uint64_t n) {
+kxx::Status Vm::set_max_vcpu_ids_locked(uint64_t n) {
   if (n > arch::kMaxVcpuIds) return kxx::Errno::kInval;
-  MutexLock guard(lock_);
   if (max_vcpu_ids_ == n) return kxx::OkStatus();
   if (max_vcpu_ids_ != 0) return kxx::Errno::kInval;  // already fixed
   __atomic_store_n(&max_vcpu_ids_, unsigned(n), __ATOMIC_RELEASE);

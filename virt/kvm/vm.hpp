@@ -39,7 +39,14 @@ class Vm : public kxx::RefCounted<Vm> {
   kxx::Result<int> create_vcpu(unsigned long id);
   // KVM_CAP_MAX_VCPU_ID: the bound on vCPU ids, settable once before the
   // first vCPU exists (x86 semantics, shared by the generic core).
-  kxx::Status set_max_vcpu_ids(uint64_t n);
+  // @allow (called under the configuration lock with the new bound) may
+  // refuse it for arch reasons (x86: below the boot vCPU's id).
+  template <typename F>
+  kxx::Status set_max_vcpu_ids(uint64_t n, F allow) {
+    MutexLock guard(lock_);
+    if (!allow(n)) return kxx::Errno::kInval;
+    return set_max_vcpu_ids_locked(n);
+  }
   unsigned max_vcpu_ids() const;
   // Run @fn under the configuration lock, which vCPU creation also takes;
   // @fn learns whether any vCPU was created (KVM_CREATE_IRQCHIP and other
@@ -94,6 +101,7 @@ class Vm : public kxx::RefCounted<Vm> {
   const BackendOps& backend() const { return *backend_; }
 
  private:
+  kxx::Status set_max_vcpu_ids_locked(uint64_t n);
   friend class kxx::RefCounted<Vm>;
   Vm(const BackendOps* backend, void* mm) : backend_(backend), mm_(mm) {}
   ~Vm();

@@ -73,7 +73,10 @@ long check_extension(const Vm*, long cap) {
 
 kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
   switch (cap.cap) {
-    case KVM_CAP_MAX_VCPU_ID: return vm.set_max_vcpu_ids(cap.args[0]);
+    case KVM_CAP_MAX_VCPU_ID:
+      // Not below the boot vCPU's id (KVM_SET_BOOT_CPU_ID), as upstream.
+      return vm.set_max_vcpu_ids(cap.args[0],
+                                 [&](uint64_t n) { return vm.arch()->bsp_vcpu_id <= n; });
     case KVM_CAP_SPLIT_IRQCHIP: return x86::enable_split_irqchip(vm, cap.args[0]);
     case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
       vm.arch()->triple_fault_event.store(cap.args[0] != 0);
