@@ -136,7 +136,6 @@ struct VmState {
 struct VcpuState {
   uint32_t mp_state = KVM_MP_STATE_RUNNABLE;
   x86_state regs{};
-  bool pat_initialized = false;  // PAT survives INIT (state/vcpu.cpp)
   PendingIo pending_io;
   PendingMmio pending_mmio;
   PendingMsr pending_msr;

@@ -25,6 +25,7 @@ kxx::Status vcpu_init(Vcpu& vcpu) {
   vcpu.arch().fpu = kvmg_fpu_alloc();
   if (!vcpu.arch().fpu) return kxx::Errno::kNoMem;
   x86::reset_state(vcpu);
+  vcpu.arch().regs.pat = 0x0007040600070406ull;  // the power-on PAT (INIT keeps it)
   x86::msr_init(vcpu);
   if (auto s = x86::apic_init(vcpu); !s.ok()) {
     kvmg_fpu_free(vcpu.arch().fpu);
@@ -63,9 +64,9 @@ void reset_state(Vcpu& vcpu) {
   // the other vCPUs'.
   uint64_t tsc_offset = s.tsc_offset;
   uint64_t pat = s.pat;
-  bool keep_pat = vcpu.arch().pat_initialized;
   s = {};
   s.tsc_offset = tsc_offset;
+  s.pat = pat;
   // Execution starts at F000:FFF0 with CS.base FFFF0000: the reset vector
   // 16 bytes below 4 GiB.
   for (auto& seg : s.seg) seg = data_segment(3);  // read/write, accessed
@@ -81,8 +82,6 @@ void reset_state(Vcpu& vcpu) {
   s.dr6 = 0xffff0ff0;
   s.dr7 = 0x400;
   s.xcr0 = 1;  // x87 only
-  s.pat = keep_pat ? pat : 0x0007040600070406ull;
-  vcpu.arch().pat_initialized = true;
   // EDX holds the processor signature (family 6) until CPUID says otherwise.
   s.gpr[X86_RDX] = 0x600;
   vcpu.arch().mp_state = KVM_MP_STATE_RUNNABLE;
