@@ -376,21 +376,16 @@ void apic_cr8_to_tpr(Vcpu& vcpu) {
   VcpuApic* a = vcpu_apic(vcpu);
   if (!a) return;
   uint64_t cr8 = vcpu.arch().regs.cr8 & 0xf;
-  WriteOutcome e;
   {
     SpinLockGuard g(a->lock);
-    uint32_t tpr = a->lapic.reg(apic::kTpr);
-    if ((tpr >> 4) == cr8) return;
-    // MOV to CR8 writes TPR[7:4] and clears TPR[3:0] (SDM "Task Priority in
-    // IA-32e Mode"). Through the register path, as the guest would.
-    if (a->lapic.x2apic_mode())
-      e = WriteOutcome(a->lapic.write_msr(apic::kX2apicMsrBase + (apic::kTpr >> 4), cr8 << 4));
-    else if (a->lapic.hw_enabled())
-      e = WriteOutcome(a->lapic.write(apic::kTpr, uint32_t(cr8 << 4)));
+    if ((a->lapic.reg(apic::kTpr) >> 4) == cr8) return;
   }
-  if (e.ok) apply(vcpu, *a, e.effect);
+  // MOV to CR8 writes TPR[7:4] and clears TPR[3:0] (SDM "Task Priority in
+  // IA-32e Mode").
+  apic_set_tpr(vcpu, uint8_t(cr8 << 4));
 }
 
+// Through the register path, as the guest would.
 void apic_set_tpr(Vcpu& vcpu, uint8_t tpr) {
   VcpuApic* a = vcpu_apic(vcpu);
   if (!a) return;
