@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build what the QEMU boot jobs add to the test machine's initramfs:
 # Debian's unchanged qemu-system-x86_64 with its libraries and firmware, the
-# Linux guest (the test kernel, a busybox initramfs, virtio_blk.ko) and the
+# Linux guest (the test kernel, a busybox initramfs, virtio_blk.ko and the
+# migration test's workload, scripts/guest/migload.c) and the
 # guest's disk (an MBR boot sector, then an ext4 partition).
 #   qemu-payload.sh KERNEL_DIR OUT_DIR
 set -euo pipefail
@@ -18,8 +19,16 @@ for lib in $(ldd "$qemu" | grep -oE '/[^ ]+'); do
 done
 for f in kvmvapic.bin linuxboot_dma.bin linuxboot.bin; do cp -L "/usr/share/qemu/$f" "$out/usr/share/qemu/"; done
 cp -L /usr/share/seabios/bios-256k.bin /usr/share/seabios/bios.bin "$out/usr/share/seabios/"
-# gdb for the gdbstub test, strace for debugging a boot (debug job argument).
-for tool in /usr/bin/gdb /usr/bin/strace; do
+# gdb for the gdbstub test: Debian's gdb-minimal, fetched into the cache and
+# never installed (Debian's full gdb does not start without Python's library,
+# which the test machine lacks). strace for debugging a boot (debug job argument).
+gdb_deb_dir=$CACHE/gdb-minimal
+if [ ! -x "$gdb_deb_dir/usr/bin/gdb" ]; then
+  rm -rf "$gdb_deb_dir"; mkdir -p "$gdb_deb_dir"
+  (cd "$gdb_deb_dir" && apt-get download -q gdb-minimal >/dev/null && dpkg-deb -x gdb-minimal_*.deb .) ||
+    die "cannot fetch Debian's gdb-minimal"
+fi
+for tool in "$gdb_deb_dir/usr/bin/gdb" /usr/bin/strace; do
   [ -x "$tool" ] || continue
   cp "$tool" "$out/usr/bin/"
   for lib in $(ldd "$tool" | grep -oE '/[^ ]+'); do
@@ -39,6 +48,8 @@ cp /bin/busybox "$rd/bin/"
 cp "$ROOT/scripts/guest/init" "$rd/init"
 chmod +x "$rd/init"
 xz -dc "$mods/drivers/block/virtio_blk.ko.xz" > "$rd/virtio_blk.ko"
+gcc -O2 -Wall -Wextra -Werror -static -o "$rd/migload" "$ROOT/scripts/guest/migload.c"
+strip "$rd/migload"
 (cd "$rd" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/guest/initrd.cpio.gz"
 rm -rf "$rd"
 

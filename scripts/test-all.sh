@@ -7,7 +7,9 @@
 #   4. the project's selftests in the emulated SVM machine on our modules;
 #   5. Debian's unchanged QEMU booting Linux (and SeaBIOS) on our modules in
 #      each machine and interrupt-controller mode (scripts/vm/qemu-boots.sh);
-#   6. the upstream KVM selftests (Debian's linux-source-6.12) on our modules,
+#   6. Debian's QEMU live-migrating a running guest on our modules, over a
+#      unix socket and through a file (scripts/vm/qemu-migrate.sh);
+#   7. the upstream KVM selftests (Debian's linux-source-6.12) on our modules,
 #      against tests/upstream/expectations.txt (KVMPP_SKIP_UPSTREAM=1 skips).
 # Prints one line per step and a closing "N passed, N failed"; exits non-zero
 # on any failure.
@@ -74,6 +76,20 @@ if [ -f "$BUILD/tree-6.12/kvm-amd.ko" ]; then
     fi
   else
     echo "not ok - building the QEMU payload"; failed=$((failed + 1))
+  fi
+fi
+
+# Live migration (dirty logging under a real VMM). Reuses the payload the
+# QEMU boot step built; KVMPP_MIGRATE=0 skips it.
+if [ "${KVMPP_MIGRATE:-1}" = 1 ] && [ -f "$BUILD/tree-6.12/kvm-amd.ko" ] && [ -d "$BUILD/qemu-payload" ]; then
+  log "== QEMU live-migrates a guest on our modules"
+  KVMPP_KERNEL_DIR=$(kernel_tree 6.12 cloud-amd64) KVMPP_MODULES=$BUILD/tree-6.12 KVMPP_PAYLOAD=$BUILD/qemu-payload \
+    KVMPP_MEM=2G "$ROOT/scripts/run-vm.sh" qemu-migrate > /dev/null
+  mig_rc=$?
+  grep -aE '^(not )?ok |^# ' "$BUILD/vm-qemu-migrate.log" | grep -v '^# |'
+  count_tap "$BUILD/vm-qemu-migrate.log"
+  if [ $mig_rc -ne 0 ] && ! grep -qa '^not ok' "$BUILD/vm-qemu-migrate.log"; then
+    echo "not ok - the QEMU migration job did not complete"; failed=$((failed + 1))
   fi
 fi
 

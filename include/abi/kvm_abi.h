@@ -248,6 +248,15 @@ struct kvm_sync_regs {
 	struct kvm_vcpu_events events;
 };
 
+/* KVM_EXIT_DEBUG: the debug event (x86). */
+struct kvm_debug_exit_arch {
+	uint32_t exception; /* 1: #DB, 3: #BP */
+	uint32_t pad;
+	uint64_t pc;        /* linear address (CS.base + RIP) */
+	uint64_t dr6;
+	uint64_t dr7;
+};
+
 struct kvm_run {
 	/* in */
 	uint8_t request_interrupt_window;
@@ -318,6 +327,9 @@ struct kvm_run {
 		struct {
 			uint8_t vector;
 		} eoi; /* KVM_EXIT_IOAPIC_EOI */
+		struct {
+			struct kvm_debug_exit_arch arch;
+		} debug; /* KVM_EXIT_DEBUG */
 		char padding[256];
 	};
 	uint64_t kvm_valid_regs;
@@ -614,6 +626,31 @@ struct kvm_debugregs {
 #define KVM_GET_DEBUGREGS KVM_IOR_(0xa1, struct kvm_debugregs)
 #define KVM_SET_DEBUGREGS KVM_IOW_(0xa2, struct kvm_debugregs)
 
+/* KVM_SET_GUEST_DEBUG (KVM_CAP_SET_GUEST_DEBUG; KVM_CAP_SET_GUEST_DEBUG2
+ * answers the control bits supported). */
+#define KVM_CAP_SET_GUEST_DEBUG 23
+#define KVM_CAP_SET_GUEST_DEBUG2 195
+#define KVM_GUESTDBG_ENABLE 0x00000001
+#define KVM_GUESTDBG_SINGLESTEP 0x00000002
+#define KVM_GUESTDBG_USE_SW_BP 0x00010000
+#define KVM_GUESTDBG_USE_HW_BP 0x00020000
+#define KVM_GUESTDBG_INJECT_DB 0x00040000
+#define KVM_GUESTDBG_INJECT_BP 0x00080000
+#define KVM_GUESTDBG_BLOCKIRQ 0x00100000
+struct kvm_guest_debug_arch {
+	uint64_t debugreg[8];
+};
+struct kvm_guest_debug {
+	uint32_t control;
+	uint32_t pad;
+	struct kvm_guest_debug_arch arch;
+};
+#define KVM_SET_GUEST_DEBUG KVM_IOW_(0x9b, struct kvm_guest_debug)
+
+/* KVM_ENABLE_CAP on a VM: KVM_GET/SET_VCPU_EVENTS tell a pending exception
+ * from an injected one, and carry its payload (KVM_VCPUEVENT_VALID_PAYLOAD). */
+#define KVM_CAP_EXCEPTION_PAYLOAD 164
+
 /* ---- VM set-up (x86) ---- */
 /* Guest-physical addresses of the regions VMX's real-mode emulation needs
  * (three pages for the TSS, one for an identity-mapped page table). */
@@ -801,6 +838,10 @@ KVM_ABI_ASSERT(sizeof(struct kvm_irqchip) == 520, "kvm_irqchip");
 KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_irqchip, chip) == 8, "kvm_irqchip.chip");
 KVM_ABI_ASSERT(sizeof(struct kvm_irq_level) == 8, "kvm_irq_level");
 KVM_ABI_ASSERT(sizeof(struct kvm_debugregs) == 128, "kvm_debugregs");
+KVM_ABI_ASSERT(sizeof(struct kvm_guest_debug) == 72, "kvm_guest_debug");
+KVM_ABI_ASSERT(KVM_SET_GUEST_DEBUG == 0x4048ae9b, "ioctl encoding");
+KVM_ABI_ASSERT(sizeof(struct kvm_debug_exit_arch) == 32, "kvm_debug_exit_arch");
+KVM_ABI_ASSERT(__builtin_offsetof(struct kvm_run, debug.arch.dr7) == 56, "kvm_run debug");
 KVM_ABI_ASSERT(KVM_X86_GET_MCE_CAP_SUPPORTED == 0x8008ae9d, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_GET_DEBUGREGS == 0x8080aea1, "ioctl encoding");
 KVM_ABI_ASSERT(KVM_SET_DEBUGREGS == 0x4080aea2, "ioctl encoding");
@@ -824,5 +865,6 @@ KVM_ABI_ASSERT(KVM_SET_IDENTITY_MAP_ADDR == 0x4008ae48, "ioctl encoding");
 #include "kvm_abi_pit.h"
 #include "kvm_abi_mce.h"
 #include "kvm_abi_vapic.h"
+#include "kvm_abi_dirty.h"
 
 #endif /* KVMPP_UAPI_KVM_ABI_H */

@@ -35,6 +35,9 @@ long kvm_core_stats_read(void *object, bool vcpu, uint64_t ubuf, uint64_t size, 
 void kvm_core_stats_release(void *object, bool vcpu);
 /* The kernel address of page @pgoff of a vCPU's mmap area, or NULL. */
 void *kvm_core_vcpu_mmap_page(void *vcpu, unsigned long pgoff);
+/* Whether a mapping of @npages from @pgoff may be made (0 or -errno). */
+int kvm_core_vcpu_mmap_check(void *vcpu, unsigned long pgoff, unsigned long npages, bool shared,
+			     bool exec);
 
 /*
  * The VMM's address space is changing ([start, end) of user addresses):

@@ -96,12 +96,22 @@ bool kvmg_signal_pending(void);
 unsigned int kvmg_sigset_size(void);
 void kvmg_sigmask_enter(const void *set);
 void kvmg_sigmask_leave(void);
-bool kvmg_need_resched(void);
 void kvmg_cond_resched(void);
-void kvmg_preempt_disable(void);
-void kvmg_preempt_enable(void);
-void kvmg_irq_disable(void);
-void kvmg_irq_enable(void);
+/*
+ * Guest context around the world switch, interrupts off throughout:
+ * kvmg_guest_enter_irqoff() just before entering, kvmg_guest_exit_irqoff()
+ * just after the exit. Between them RCU treats the CPU as it treats user
+ * mode (a quiescent state), and time counts as guest time (PF_VCPU), which
+ * goes on until kvmg_guest_timing_exit_irqoff(): call that after enabling
+ * and disabling interrupts once, so that the host interrupt that ended the
+ * guest (the timer tick) is billed to the guest (x86: kvmg_x86_entry_end()
+ * does all of that).
+ */
+void kvmg_guest_enter_irqoff(void);
+void kvmg_guest_exit_irqoff(void);
+void kvmg_guest_timing_exit_irqoff(void);
+/* A signal or a reschedule is pending: leave the run loop or yield. */
+bool kvmg_entry_must_wait(void);
 /* Whether the backend has virtualization on on this CPU (interrupts off):
  * false while a CPU goes offline, and after shutdown turned it off. */
 bool kvmg_virt_enabled_this_cpu(void);

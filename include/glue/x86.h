@@ -52,14 +52,13 @@ unsigned int kvmg_x86_tsc_khz(void);
 
 /*
  * The guest's FPU/XSAVE state, through the kernel's FPU API: load_guest
- * makes it the task's FPU state until put_guest; prepare_entry (preemption
- * off) puts it into the registers if a context switch took it out.
+ * makes it the task's FPU state until put_guest; kvmg_x86_entry_begin()
+ * puts it into the registers if a context switch took it out.
  */
 void *kvmg_fpu_alloc(void);
 void kvmg_fpu_free(void *fpu);
 void kvmg_fpu_load_guest(void *fpu);
 void kvmg_fpu_put_guest(void *fpu);
-void kvmg_fpu_prepare_entry(void);
 
 /*
  * The guest FPU state in the XSAVE layout user space sees (KVM_GET/SET_XSAVE):
@@ -70,6 +69,23 @@ void kvmg_fpu_prepare_entry(void);
 void kvmg_fpu_get_uabi(void *fpu, void *buf, unsigned int size, uint64_t xfeatures,
 		       uint32_t pkru);
 int kvmg_fpu_set_uabi(void *fpu, const void *buf, uint64_t xcr0, uint32_t *pkru);
+
+/*
+ * The bracket of one entry into the guest, one call each way since every
+ * exit pays for it:
+ * - kvmg_x86_entry_begin(): preemption and interrupts off, the guest's FPU
+ *   state back in the registers if a context switch took it out;
+ *   returns this CPU, or -1 with all of that
+ *   undone when virtualization is off on it (shutdown, CPU going offline).
+ * - kvmg_x86_entry_cancel(): interrupts and preemption back on, no entry.
+ * - kvmg_x86_entry_end(): after the exit (and kvmg_guest_exit_irqoff):
+ *   the host's breakpoints back, the interrupt that ended the guest taken
+ *   while time still counts as guest time, guest time stopped, interrupts
+ *   and preemption back on.
+ */
+int kvmg_x86_entry_begin(void);
+void kvmg_x86_entry_cancel(void);
+void kvmg_x86_entry_end(void);
 
 /*
  * Another guest's VMCB/VMCS is about to run on this CPU: stop branch

@@ -52,6 +52,10 @@ void memslot_changed(Vm& vm, const MemslotChange& change, ZappedTables* tables);
 // anything was mapped, i.e. whether TLBs need a flush. Tables left empty
 // may be unlinked into @tables, to free after the flush.
 bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables = nullptr);
+// Dirty logging (kHasDirtyLog): make the guest's next write to each frame
+// @first + i, for each bit i set in @mask, fault (and so be logged again).
+// MMU lock held. Returns whether any mapping changed (TLBs need a flush).
+bool write_protect_gfns(Vm& vm, uint64_t first, uint64_t mask);
 
 // KVM_IRQFD (virt/kvm/irqfd.hpp): whether the VM's interrupt controller
 // takes irqfds (-EINVAL otherwise; @resample: a level-triggered one); one

@@ -247,12 +247,10 @@ void kvmg_sigmask_enter(const void* set) {
   g_sigmask_depth++;
 }
 void kvmg_sigmask_leave(void) { g_sigmask_depth--; }
-bool kvmg_need_resched(void) { return false; }
 void kvmg_cond_resched(void) {}
-void kvmg_preempt_disable(void) {}
-void kvmg_preempt_enable(void) {}
-void kvmg_irq_disable(void) {}
-void kvmg_irq_enable(void) {}
+void kvmg_guest_enter_irqoff(void) {}
+void kvmg_guest_exit_irqoff(void) {}
+bool kvmg_entry_must_wait(void) { return kvmg_signal_pending(); }
 void kvmg_kick_cpu_wait(unsigned int) {}
 bool kvmg_virt_enabled_this_cpu(void) { return true; }
 void kvmg_x86_kick_cpu_async(unsigned int) {}
@@ -339,7 +337,9 @@ void* kvmg_fpu_alloc(void) { return kvmg_alloc(64, KVMG_ALLOC_ZERO); }
 void kvmg_fpu_free(void* fpu) { kvmg_free(fpu); }
 void kvmg_fpu_load_guest(void*) {}
 void kvmg_fpu_put_guest(void*) {}
-void kvmg_fpu_prepare_entry(void) {}
+int kvmg_x86_entry_begin(void) { return kvmg_virt_enabled_this_cpu() ? int(kvmg_this_cpu()) : -1; }
+void kvmg_x86_entry_cancel(void) {}
+void kvmg_x86_entry_end(void) {}
 void kvmg_x86_restore_host_debugregs(void) {}
 void kvmg_x86_machine_check(void) {}
 void kvmg_x86_ibpb_on_switch(void) {}

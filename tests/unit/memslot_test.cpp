@@ -56,7 +56,6 @@ TEST_F(MemslotTest, Limits) {
 }
 
 TEST_F(MemslotTest, FlagsNotImplementedAreRejected) {
-  EXPECT_EQ(set(0, 0, 0x1000, kHva, KVM_MEM_LOG_DIRTY_PAGES), -EINVAL);
   EXPECT_EQ(set(0, 0, 0x1000, kHva, KVM_MEM_GUEST_MEMFD), -EINVAL);
   EXPECT_EQ(set(0, 0, 0x1000, kHva, 1u << 8), -EINVAL);
 }

@@ -35,7 +35,9 @@ long check_extension(const Vm* vm, long cap) {
     case KVM_CAP_IOEVENTFD:
     case KVM_CAP_IOEVENTFD_NO_LENGTH:
     case KVM_CAP_IOEVENTFD_ANY_LENGTH: return 1;
-    default: return arch::check_extension(vm, cap);
+    default:
+      if (long r = check_dirty_log_extension(cap); r >= 0) return r;
+      return arch::check_extension(vm, cap);
   }
 }
 

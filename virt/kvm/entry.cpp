@@ -54,6 +54,11 @@ void* kvm_core_vcpu_mmap_page(void* vcpu, unsigned long pgoff) {
   return static_cast<Vcpu*>(vcpu)->mmap_page(pgoff);
 }
 
+int kvm_core_vcpu_mmap_check(void* vcpu, unsigned long pgoff, unsigned long npages, bool shared,
+                             bool exec) {
+  return int(static_cast<Vcpu*>(vcpu)->mmap_allowed(pgoff, npages, shared, exec).to_ret());
+}
+
 void kvm_core_mmu_invalidate_start(void* vm, uint64_t start, uint64_t end) {
   static_cast<Vm*>(vm)->mmu_invalidate_start(start, end);
 }

@@ -4,11 +4,16 @@
 #include "memslot.hpp"
 
 #include <glue/glue.h>
+#include <kvmpp/arch.hpp>
 #include <kxx/new.hpp>
 
 namespace kvmpp {
 
-Memslots::~Memslots() { delete[] slots_; }
+Memslots::~Memslots() {
+  // The slots own their dirty bitmaps (dirty_log.hpp allocates them).
+  for (unsigned i = 0; i < count_; i++) delete[] slots_[i].dirty_bitmap;
+  delete[] slots_;
+}
 
 unsigned Memslots::lower_bound(uint64_t gfn) const {
   unsigned lo = 0, hi = count_;
@@ -43,8 +48,10 @@ bool Memslots::overlaps(uint64_t base, uint64_t npages, uint16_t ignore_id) cons
 kxx::Result<MemslotChange> Memslots::plan(const kvm_userspace_memory_region2& req) const {
   using kxx::Errno;
   constexpr uint64_t kPageMask = (uint64_t(1) << kPageShift) - 1;
-  // Dirty logging and guest_memfd are not implemented (and not advertised).
-  if (req.flags & ~uint32_t(KVM_MEM_READONLY)) return Errno::kInval;
+  // guest_memfd is not implemented (and not advertised); dirty logging is
+  // where the arch layer tracks writes.
+  uint32_t valid = KVM_MEM_READONLY | (arch::kHasDirtyLog ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+  if (req.flags & ~valid) return Errno::kInval;
   // guest_memfd and its offset mean something only with KVM_MEM_GUEST_MEMFD
   // (refused above); like upstream, the padding is not checked.
   uint16_t as_id = req.slot >> 16, id = req.slot & 0xffff;
@@ -68,7 +75,7 @@ kxx::Result<MemslotChange> Memslots::plan(const kvm_userspace_memory_region2& re
     c.old_slot = *old;
     return c;
   }
-  c.new_slot = {id, req.flags, base, npages, req.userspace_addr};
+  c.new_slot = {id, req.flags, base, npages, req.userspace_addr, nullptr};
   if (!old) {
     if (overlaps(base, npages, 0xffff)) return Errno::kExist;
     c.kind = MemslotChange::kCreate;
@@ -125,7 +132,7 @@ Memslot* Memslots::commit(const MemslotChange& c, Room room) {
       insert_sorted(c.new_slot);
       break;
     case MemslotChange::kFlagsOnly:
-      const_cast<Memslot*>(find_id(c.old_slot.id))->flags = c.new_slot.flags;
+      *const_cast<Memslot*>(find_id(c.old_slot.id)) = c.new_slot;
       break;
     case MemslotChange::kNone: break;
   }

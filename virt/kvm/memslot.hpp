@@ -20,10 +20,15 @@ struct Memslot {
   uint64_t base_gfn = 0;
   uint64_t npages = 0;
   uint64_t userspace_addr = 0;
+  // With KVM_MEM_LOG_DIRTY_PAGES and no dirty ring: one bit per page, then
+  // as many words of scratch for KVM_GET/CLEAR_DIRTY_LOG (dirty_log.hpp).
+  // The slot owns it; the VM allocates and frees it around commits.
+  uint64_t* dirty_bitmap = nullptr;
 
   uint64_t end_gfn() const { return base_gfn + npages; }
   bool contains(uint64_t gfn) const { return gfn >= base_gfn && gfn < end_gfn(); }
   bool readonly() const { return flags & KVM_MEM_READONLY; }
+  bool logs_dirty() const { return flags & KVM_MEM_LOG_DIRTY_PAGES; }
   uint64_t hva(uint64_t gfn) const { return userspace_addr + ((gfn - base_gfn) << kPageShift); }
 };
 

@@ -15,6 +15,12 @@ kxx::Result<kxx::UniquePtr<Vcpu>> Vcpu::create(Vm& vm, unsigned id) {
     page = kvmg_page_alloc();
     if (!page) return kxx::Errno::kNoMem;
   }
+  // The VM's configuration lock is held: the ring size cannot change.
+  if (uint32_t bytes = vm.dirty_config().ring_bytes) {
+    vcpu->dirty_ring_.reset(new (kxx::Alloc::kSleep) DirtyRing);
+    if (!vcpu->dirty_ring_) return kxx::Errno::kNoMem;
+    TRY_STATUS(vcpu->dirty_ring_->init(bytes));
+  }
   vcpu->backend_vcpu_ = vm.backend().vcpu_create(id);
   if (!vcpu->backend_vcpu_) return kxx::Errno::kNoMem;
   vcpu->arch_ = TRY(arch::vcpu_state_create());
@@ -57,7 +63,20 @@ void* Vcpu::mmap_page(unsigned long pgoff) const {
   // The VM's coalesced I/O ring: every vCPU fd maps the same page.
   if (arch::kCoalescedMmioPage && pgoff == arch::kCoalescedMmioPage)
     return vm_.coalesced().ring_page();
+  if (dirty_ring_ && pgoff >= KVM_DIRTY_LOG_PAGE_OFFSET)
+    return dirty_ring_->page(
+        unsigned(kxx::min<unsigned long>(pgoff - KVM_DIRTY_LOG_PAGE_OFFSET, dirty_ring_->pages())));
   return nullptr;
+}
+
+kxx::Status Vcpu::mmap_allowed(unsigned long pgoff, unsigned long npages, bool shared,
+                               bool exec) const {
+  if (!dirty_ring_ || !npages) return kxx::OkStatus();
+  unsigned long ring_first = KVM_DIRTY_LOG_PAGE_OFFSET,
+                ring_end = ring_first + dirty_ring_->pages();
+  bool touches_ring = pgoff < ring_end && pgoff + npages > ring_first;
+  if (touches_ring && (exec || !shared)) return kxx::Errno::kInval;
+  return kxx::OkStatus();
 }
 
 }  // namespace kvmpp

@@ -11,6 +11,8 @@
 #include <kxx/result.hpp>
 #include <kxx/unique_ptr.hpp>
 
+#include "dirty_ring.hpp"
+
 namespace kvmpp {
 
 class Vm;
@@ -27,6 +29,11 @@ class Vcpu {
   kvm_run* run() const { return static_cast<kvm_run*>(pages_[0]); }
   // Page @pgoff of the mmap area, or nullptr past its end.
   void* mmap_page(unsigned long pgoff) const;
+  // Whether [pgoff, pgoff + npages) may be mapped so: the dirty ring only
+  // shared and not executable (-EINVAL, as upstream).
+  kxx::Status mmap_allowed(unsigned long pgoff, unsigned long npages, bool shared, bool exec) const;
+  // The dirty ring (KVM_CAP_DIRTY_LOG_RING), or nullptr.
+  DirtyRing* dirty_ring() const { return dirty_ring_.get(); }
   // Serializes ioctls on this vCPU.
   Mutex& mutex() { return mutex_; }
   // KVM_SET_SIGNAL_MASK: the signals blocked while KVM_RUN runs (none
@@ -87,6 +94,7 @@ class Vcpu {
   void* pages_[arch::kVcpuOwnPages] = {};
   void* backend_vcpu_ = nullptr;
   arch::VcpuState* arch_ = nullptr;  // the arch layer's, opaque here
+  kxx::UniquePtr<DirtyRing> dirty_ring_;
   kxx::Atomic<uint32_t> requests_{0};
   kxx::Atomic<int> in_guest_{0};
   unsigned cpu_ = 0;

@@ -74,7 +74,15 @@ kxx::Status Vm::set_max_vcpu_ids_locked(uint64_t n) {
 kxx::Status Vm::set_memory_region(const kvm_userspace_memory_region2& req) {
   WriteLock guard(slots_lock_);
   auto change = TRY(memslots_.plan(req));
+  if (change.kind != MemslotChange::kDelete)
+    TRY_STATUS(dirty_bitmap_prepare(*this, change, change.new_slot));
+  // A dirty bitmap the new slot does not share with the old one is freed:
+  // the new one if the change fails, the old one once it is committed.
+  bool shared = change.new_slot.dirty_bitmap == change.old_slot.dirty_bitmap;
+  uint64_t* unused_bitmap = shared ? nullptr : change.new_slot.dirty_bitmap;
+  auto free_unused = kxx::defer([&] { dirty_bitmap_free(unused_bitmap); });
   auto room = TRY(memslots_.prepare(change));
+  unused_bitmap = shared ? nullptr : change.old_slot.dirty_bitmap;
   Memslot* replaced;
   arch::ZappedTables tables;
   {

@@ -15,6 +15,7 @@
 #include <kxx/result.hpp>
 
 #include "coalesced_io.hpp"
+#include "dirty_log.hpp"
 #include "io_bus.hpp"
 #include "ioeventfd.hpp"
 #include "irqfd.hpp"
@@ -62,6 +63,13 @@ class Vm : public kxx::RefCounted<Vm> {
   // Guest memory layout. Hold slots_lock() for reading while using it.
   RwSem& slots_lock() { return slots_lock_; }
   const Memslots& memslots() const { return memslots_; }
+
+  // Dirty logging (dirty_log.hpp): what KVM_ENABLE_CAP chose (changed under
+  // the configuration lock, see configure()), and the lock that serializes
+  // collecting dirty pages.
+  DirtyLogConfig& dirty_config() { return dirty_config_; }
+  const DirtyLogConfig& dirty_config() const { return dirty_config_; }
+  Mutex& dirty_lock() { return dirty_lock_; }
 
   // The MMU lock protects the arch layer's guest mappings (TDP tables).
   // A fault records mmu_sequence() before it looks up the host page and
@@ -120,6 +128,8 @@ class Vm : public kxx::RefCounted<Vm> {
   // commit, mmu_lock_ (the MMU notifier reads it under mmu_lock_ only).
   RwSem slots_lock_;
   Memslots memslots_;
+  DirtyLogConfig dirty_config_;
+  Mutex dirty_lock_;
   Spinlock mmu_lock_;
   kxx::Atomic<uint64_t> mmu_seq_{0};
   int mmu_invalidating_ = 0;  // protected by mmu_lock_

@@ -15,7 +15,20 @@ kxx::Result<long> create_vcpu(Vm& vm, unsigned long id) { return long(TRY(vm.cre
 kxx::Status enable_cap(Vm& vm, unsigned long uarg) {
   auto cap = TRY(copy_from_user<kvm_enable_cap>(uarg));
   if (cap.flags) return kxx::Errno::kInval;
-  return arch::vm_enable_cap(vm, cap);
+  switch (cap.cap) {
+    case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: return enable_manual_dirty_log_protect(vm, cap.args[0]);
+    case KVM_CAP_DIRTY_LOG_RING:
+    case KVM_CAP_DIRTY_LOG_RING_ACQ_REL: return enable_dirty_ring(vm, cap.args[0]);
+    default: return arch::vm_enable_cap(vm, cap);
+  }
+}
+
+kxx::Status get_dirty_log(Vm& vm, unsigned long uarg) {
+  return get_dirty_log(vm, TRY(copy_from_user<kvm_dirty_log>(uarg)));
+}
+
+kxx::Status clear_dirty_log(Vm& vm, unsigned long uarg) {
+  return clear_dirty_log(vm, TRY(copy_from_user<kvm_clear_dirty_log>(uarg)));
 }
 
 // v1 is the v2 layout's prefix; the extra v2 fields stay zero.
@@ -69,6 +82,9 @@ long vm_ioctl(Vm& vm, unsigned int cmd, unsigned long arg) {
     case KVM_UNREGISTER_COALESCED_MMIO: return coalesced_io(vm, cmd, arg);
     case KVM_IOEVENTFD: return to_ret(ioeventfd(vm, arg));
     case KVM_IRQFD: return to_ret(irqfd(vm, arg));
+    case KVM_GET_DIRTY_LOG: return to_ret(get_dirty_log(vm, arg));
+    case KVM_CLEAR_DIRTY_LOG: return to_ret(clear_dirty_log(vm, arg));
+    case KVM_RESET_DIRTY_RINGS: return to_ret(reset_dirty_rings(vm));
     default: return arch::vm_ioctl(vm, cmd, arg);
   }
 }

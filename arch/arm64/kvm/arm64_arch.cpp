@@ -40,6 +40,7 @@ long check_extension(const Vm*, long) { return 0; }
 kxx::Status vm_enable_cap(Vm&, const kvm_enable_cap&) { return kxx::Errno::kInval; }
 void memslot_changed(Vm&, const MemslotChange&, ZappedTables*) {}
 bool zap_gfns(Vm&, uint64_t, uint64_t, ZappedTables*) { return false; }
+bool write_protect_gfns(Vm&, uint64_t, uint64_t) { return false; }  // kHasDirtyLog is false
 void sample_vm_stats(Vm&) {}
 kxx::Result<uint64_t> pre_fault_page(Vcpu&, uint64_t, uint64_t) { return kxx::Errno::kOpNotSupp; }
 long dev_ioctl(unsigned int, unsigned long) { return to_ret(kxx::Errno::kInval); }

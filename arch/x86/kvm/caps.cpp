@@ -42,7 +42,10 @@ long check_extension(const Vm*, long cap) {
     case KVM_CAP_VAPIC: return 1;          // irq/vapic.cpp
     case KVM_CAP_KVMCLOCK_CTRL: return 1;  // pv/pvclock.cpp
     case KVM_CAP_SET_BOOT_CPU_ID: return 1;
-    case KVM_CAP_X86_TRIPLE_FAULT_EVENT: return 1;       // state/events.cpp
+    case KVM_CAP_X86_TRIPLE_FAULT_EVENT: return 1;  // state/events.cpp
+    case KVM_CAP_EXCEPTION_PAYLOAD: return 1;       // state/events.cpp
+    case KVM_CAP_SET_GUEST_DEBUG: return 1;         // run/debug.cpp
+    case KVM_CAP_SET_GUEST_DEBUG2: return x86::kGuestDebugControl;
     case KVM_CAP_SYS_ATTRIBUTES: return 1;               // /dev/kvm: state/fpu.cpp
     case KVM_CAP_MCE: return arch::MceState::kMaxBanks;  // msr/mce.cpp
     case KVM_CAP_IRQCHIP: return 1;
@@ -80,6 +83,9 @@ kxx::Status vm_enable_cap(Vm& vm, const kvm_enable_cap& cap) {
     case KVM_CAP_SPLIT_IRQCHIP: return x86::enable_split_irqchip(vm, cap.args[0]);
     case KVM_CAP_X86_TRIPLE_FAULT_EVENT:
       vm.arch()->triple_fault_event.store(cap.args[0] != 0);
+      return kxx::OkStatus();
+    case KVM_CAP_EXCEPTION_PAYLOAD:
+      vm.arch()->exception_payload.store(cap.args[0] != 0);
       return kxx::OkStatus();
     case KVM_CAP_X2APIC_API: {
       constexpr uint64_t kValid =

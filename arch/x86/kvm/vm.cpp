@@ -31,6 +31,13 @@ bool zap_gfns(Vm& vm, uint64_t start, uint64_t end, ZappedTables* tables) {
   return vm.arch()->tdp.zap(start, end, tables->pages, &tables->count, ZappedTables::kMax);
 }
 
+bool write_protect_gfns(Vm& vm, uint64_t first, uint64_t mask) {
+  bool changed = false;
+  for (; mask; mask &= mask - 1)
+    changed |= vm.arch()->tdp.write_protect(first + __builtin_ctzll(mask));
+  return changed;
+}
+
 void sample_vm_stats(Vm& vm) {
   vm.stats().set(kVmStatPages4k, vm.arch()->tdp.leaves_4k());
   vm.stats().set(kVmStatPages2m, vm.arch()->tdp.leaves_2m());
@@ -40,8 +47,9 @@ void memslot_changed(Vm& vm, const MemslotChange& c, ZappedTables* tables) {
   switch (c.kind) {
     case MemslotChange::kDelete:
     case MemslotChange::kMove:
-    // Flags: today only READONLY exists and it cannot change, but a flags
-    // change must never leave a mapping with the old permissions.
+    // Flags: only KVM_MEM_LOG_DIRTY_PAGES can change. Turned on, every page
+    // must fault again to map read-only and 4 KiB (a write is then logged);
+    // turned off, huge mappings may come back.
     case MemslotChange::kFlagsOnly:
       zap_gfns(vm, c.old_slot.base_gfn, c.old_slot.end_gfn(), tables);
       break;

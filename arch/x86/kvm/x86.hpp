@@ -99,6 +99,29 @@ struct TscSync {
   uint64_t offset = 0;
 };
 
+// KVM_SET_GUEST_DEBUG (run/debug.cpp): what the debugger asked for. The
+// guest's own debug registers stay in x86_state, untouched.
+struct GuestDebug {
+  uint32_t control = 0;  // KVM_GUESTDBG_*; 0 while debugging is off
+  uint64_t dr[4] = {};   // KVM_GUESTDBG_USE_HW_BP: the debugger's DR0-DR3, DR7
+  uint64_t dr7 = 0;
+};
+
+// An exception raised but not yet being delivered ("pending" in api.rst,
+// KVM_GET_VCPU_EVENTS): from user space with KVM_CAP_EXCEPTION_PAYLOAD,
+// from KVM_GUESTDBG_INJECT_DB/BP, or a #DB passed on to the guest. Its
+// payload (a #PF's CR2, a #DB's DR6 bits) reaches the guest's registers only
+// when it moves into the injection slot (x86_state.event) before an entry.
+// Exceptions the layer raises itself go straight into that slot.
+struct PendingException {
+  bool valid = false;
+  uint8_t vector = 0;
+  bool has_error = false;
+  uint32_t error_code = 0;
+  bool has_payload = false;
+  uint64_t payload = 0;
+};
+
 // Per-VM x86 state.
 struct VmState {
   x86::Tdp tdp{x86::kNptFormat};
@@ -127,6 +150,9 @@ struct VmState {
   // KVM_CAP_X86_TRIPLE_FAULT_EVENT: vCPU events report and accept a
   // pending triple fault.
   kxx::Atomic<bool> triple_fault_event{false};
+  // KVM_CAP_EXCEPTION_PAYLOAD: vCPU events tell pending exceptions from
+  // injected ones and carry payloads.
+  kxx::Atomic<bool> exception_payload{false};
   // KVM_SET_BOOT_CPU_ID: the vCPU id that starts as the BSP.
   unsigned bsp_vcpu_id = 0;
   bool x2apic_broadcast_quirk_disabled = false;
@@ -153,6 +179,8 @@ struct VcpuState {
   // (an uncorrected machine check the guest cannot take, or user space's
   // KVM_SET_VCPU_EVENTS with KVM_CAP_X86_TRIPLE_FAULT_EVENT).
   bool triple_fault_pending = false;
+  PendingException exception;
+  GuestDebug debug;
   PvVcpuState pv;
   // The in-kernel local APIC (irq/irqchip.hpp); null without an irqchip.
   x86::VcpuApic* apic = nullptr;
@@ -183,6 +211,8 @@ struct VcpuState {
 
 namespace kvmpp::x86 {
 
+using arch::GuestDebug;
+using arch::PendingException;
 using arch::PendingIo;
 using arch::VcpuState;
 
@@ -198,7 +228,13 @@ inline constexpr uint64_t kEferNxe = 1ull << 11;
 inline constexpr uint64_t kRflagsFixed = 1ull << 1, kRflagsDf = 1ull << 10;
 
 // Exception vectors.
+inline constexpr uint8_t kDbVector = 1, kBpVector = 3, kOfVector = 4;
 inline constexpr uint8_t kUdVector = 6, kGpVector = 13, kPfVector = 14;
+inline constexpr uint64_t kRflagsTf = 1ull << 8, kRflagsOf = 1ull << 11;
+// DR6 and DR7 bits (SDM vol. 3B, "Debug Registers"). kDr6ActiveLow: the
+// bits that read as 1 when no condition is reported (RTM is active low).
+inline constexpr uint64_t kDr6ActiveLow = 0xffff0ff0, kDr6Bd = 1ull << 13, kDr6Bs = 1ull << 14;
+inline constexpr uint64_t kDr7Gd = 1ull << 13;
 
 inline bool long_mode(const x86_state& s) { return s.efer & kEferLma; }
 // The current privilege level: 0 in real mode, 3 in virtual-8086 mode.

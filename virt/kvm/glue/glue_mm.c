@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Glue: spinlocks, scheduling and interrupts, the VMM's pages, MMU notifiers. */
+#include <linux/context_tracking.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
+#include <linux/version.h>
+#include <linux/vtime.h>
 
 #include <glue/core.h>
 #include <glue/glue.h>
@@ -65,11 +69,11 @@ void kvmg_sigmask_leave(void)
 }
 EXPORT_SYMBOL_GPL(kvmg_sigmask_leave);
 
-bool kvmg_need_resched(void)
+bool kvmg_entry_must_wait(void)
 {
-	return need_resched();
+	return signal_pending(current) || need_resched();
 }
-EXPORT_SYMBOL_GPL(kvmg_need_resched);
+EXPORT_SYMBOL_GPL(kvmg_entry_must_wait);
 
 void kvmg_cond_resched(void)
 {
@@ -77,29 +81,35 @@ void kvmg_cond_resched(void)
 }
 EXPORT_SYMBOL_GPL(kvmg_cond_resched);
 
-void kvmg_preempt_disable(void)
+void kvmg_guest_enter_irqoff(void)
 {
-	preempt_disable();
+	vtime_account_guest_enter();
+	/* Guest mode is a quiescent state for RCU, as user mode is: a vCPU
+	 * that stays in KVM_RUN must not hold up grace periods until RCU
+	 * forces it off the CPU. */
+	if (!context_tracking_guest_enter())
+		rcu_note_context_switch(false);
 }
-EXPORT_SYMBOL_GPL(kvmg_preempt_disable);
+EXPORT_SYMBOL_GPL(kvmg_guest_enter_irqoff);
 
-void kvmg_preempt_enable(void)
+void kvmg_guest_exit_irqoff(void)
 {
-	preempt_enable();
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	/* 6.12 counts the exit as a quiescent state too (its helper says
+	 * whether context tracking did); 6.1 only leaves context tracking. */
+	if (!context_tracking_guest_exit())
+		rcu_note_context_switch(false);
+#else
+	context_tracking_guest_exit();
+#endif
 }
-EXPORT_SYMBOL_GPL(kvmg_preempt_enable);
+EXPORT_SYMBOL_GPL(kvmg_guest_exit_irqoff);
 
-void kvmg_irq_disable(void)
+void kvmg_guest_timing_exit_irqoff(void)
 {
-	local_irq_disable();
+	vtime_account_guest_exit();
 }
-EXPORT_SYMBOL_GPL(kvmg_irq_disable);
-
-void kvmg_irq_enable(void)
-{
-	local_irq_enable();
-}
-EXPORT_SYMBOL_GPL(kvmg_irq_enable);
+EXPORT_SYMBOL_GPL(kvmg_guest_timing_exit_irqoff);
 
 static void kvmg_kick_noop(void *unused)
 {

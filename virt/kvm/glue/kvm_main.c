@@ -75,6 +75,11 @@ static const struct vm_operations_struct kvm_vcpu_vm_ops = {
 
 static int kvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
+	int r = kvm_core_vcpu_mmap_check(filp->private_data, vma->vm_pgoff, vma_pages(vma),
+					 vma->vm_flags & VM_SHARED, vma->vm_flags & VM_EXEC);
+
+	if (r)
+		return r;
 	vma->vm_ops = &kvm_vcpu_vm_ops;
 	return 0;
 }

@@ -17,6 +17,7 @@ inline constexpr unsigned kVcpuMmapPages = 1;  // kvm_run only
 inline constexpr unsigned kVcpuOwnPages = 1;
 inline constexpr unsigned kCoalescedMmioPage = 0;  // none: no run loop to record writes
 inline constexpr bool kHasPreFaultMemory = false;
+inline constexpr bool kHasDirtyLog = false;       // no stage-2 tables to protect yet
 inline constexpr uint64_t kSupportedVmTypes = 1;  // type 0 (default IPA size)
 inline constexpr kxx::Errno kUnknownVmIoctl = kxx::Errno::kInval;
 inline constexpr kxx::Errno kUnknownVcpuIoctl = kxx::Errno::kInval;

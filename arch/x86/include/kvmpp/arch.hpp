@@ -23,6 +23,8 @@ inline constexpr unsigned kCoalescedMmioPage = KVM_COALESCED_MMIO_PAGE_OFFSET;
 static_assert(kCoalescedMmioPage == kVcpuOwnPages && kVcpuMmapPages == kCoalescedMmioPage + 1);
 // KVM_PRE_FAULT_MEMORY is implemented (pre_fault_page()).
 inline constexpr bool kHasPreFaultMemory = true;
+// Dirty page tracking (KVM_MEM_LOG_DIRTY_PAGES): write_protect_gfns().
+inline constexpr bool kHasDirtyLog = true;
 // KVM_CREATE_VM types: only the default VM.
 inline constexpr uint64_t kSupportedVmTypes = uint64_t(1) << KVM_X86_DEFAULT_VM;
 // errno of an unknown ioctl on a VM and on a vCPU fd (upstream x86).

@@ -55,9 +55,12 @@ struct x86_state {
 	struct x86_dtable gdt, idt;
 	uint64_t cr0, cr2, cr3, cr4, cr8;
 	uint64_t efer;
-	uint64_t dr[4];   /* DR0-DR3: virtual, never loaded into the hardware */
+	/* The guest's own debug registers, all virtual: the hardware runs the
+	 * guest with DR7 = 0x400, or with the debugger's registers
+	 * (struct x86_debug), never with these. */
+	uint64_t dr[4];
 	uint64_t dr6;
-	uint64_t dr7;     /* virtual: the hardware runs the guest with DR7 = 0x400 */
+	uint64_t dr7;
 	uint64_t xcr0;
 	uint32_t pkru;    /* the guest's protection-key rights (0 at reset) */
 	/* MSRs the hardware switches itself (VMLOAD/VMSAVE on SVM). */
@@ -99,6 +102,13 @@ enum x86_exit_kind {
 	X86_EXIT_HYPERCALL,   /* the vendor's hypercall instruction (VMMCALL, VMCALL) */
 	X86_EXIT_UD_FAULT,    /* the guest raised #UD (intercepted): emulate or reflect */
 	X86_EXIT_IRET,        /* an IRET is about to run (X86_RUN_IRET_WINDOW) */
+	/* X86_DEBUG_INTERCEPT_DB: a #DB (info[0]: DR6 as the hardware left it) */
+	X86_EXIT_DEBUG,
+	/* X86_DEBUG_INTERCEPT_BP: a #BP (RIP on its INT3) */
+	X86_EXIT_BREAKPOINT,
+	/* X86_DEBUG_INTERCEPT_BP: an INTn, INT3 or INTO about to run (RIP on
+	 * it); some CPUs (QEMU's TCG) report INT3 this way, not as a #BP */
+	X86_EXIT_SOFT_INT,
 };
 
 /* X86_EXIT_IO details (SVM IOIO EXITINFO1 carries all of them). */
@@ -143,6 +153,20 @@ enum x86_passthrough {
 	X86_PASSTHROUGH_HLT = 1,
 };
 
+/* Guest debugging for one run (KVM_SET_GUEST_DEBUG). */
+enum x86_debug_flags {
+	X86_DEBUG_INTERCEPT_DB = 1, /* #DB exits: X86_EXIT_DEBUG */
+	X86_DEBUG_INTERCEPT_BP = 2, /* #BP, INTn, INT3, INTO exit */
+	/* The guest runs with dr[0..3] in DR0-DR3 and dr7 in DR7 (the
+	 * debugger's breakpoints). */
+	X86_DEBUG_LOAD_DRS = 4,
+};
+struct x86_debug {
+	unsigned int flags; /* enum x86_debug_flags */
+	uint64_t dr[4];
+	uint64_t dr7;
+};
+
 /* Everything a backend's vcpu_run needs (see backend_ops.h). */
 struct x86_run {
 	struct x86_state *state;
@@ -151,6 +175,9 @@ struct x86_run {
 	uint64_t tdp_root;     /* physical address of the NPT/EPT root */
 	unsigned int flags;    /* enum x86_run_flags */
 	unsigned int passthrough; /* enum x86_passthrough */
+	/* With X86_DEBUG_INTERCEPT_DB the guest runs with a clean DR6 (its own
+	 * state->dr6 is kept), so that X86_EXIT_DEBUG reports this run's bits. */
+	struct x86_debug debug;
 	struct x86_exit exit;  /* out */
 };
 

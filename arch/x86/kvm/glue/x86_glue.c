@@ -195,12 +195,50 @@ void kvmg_fpu_put_guest(void *fpu)
 }
 EXPORT_SYMBOL_GPL(kvmg_fpu_put_guest);
 
-void kvmg_fpu_prepare_entry(void)
+/* The guest's FPU state back in the registers if a context switch took it
+ * out (preemption off). */
+static void kvmg_fpu_prepare_entry(void)
 {
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 }
-EXPORT_SYMBOL_GPL(kvmg_fpu_prepare_entry);
+
+int kvmg_x86_entry_begin(void)
+{
+	preempt_disable();
+	local_irq_disable();
+	/* With interrupts off: a softirq's kernel_fpu_begin() can no longer
+	 * take the guest's state out of the registers before the entry. */
+	kvmg_fpu_prepare_entry();
+	/* Shutdown (or a CPU going offline) turns virtualization off with an
+	 * interrupt, which cannot arrive between this check and the exit. */
+	if (!kvmg_virt_enabled_this_cpu()) {
+		kvmg_x86_entry_cancel();
+		return -1;
+	}
+	return smp_processor_id();
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_entry_begin);
+
+void kvmg_x86_entry_cancel(void)
+{
+	local_irq_enable();
+	preempt_enable();
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_entry_cancel);
+
+void kvmg_x86_entry_end(void)
+{
+	kvmg_x86_restore_host_debugregs();
+	/* The interrupt that ended the guest (a timer tick) is taken here,
+	 * still billed to the guest; then guest time stops. */
+	local_irq_enable();
+	local_irq_disable();
+	kvmg_guest_timing_exit_irqoff();
+	local_irq_enable();
+	preempt_enable();
+}
+EXPORT_SYMBOL_GPL(kvmg_x86_entry_end);
 
 void kvmg_fpu_get_uabi(void *fpu, void *buf, unsigned int size, uint64_t xfeatures,
 		       uint32_t pkru)

@@ -4,6 +4,7 @@
 // the INIT/SIPI start-up protocol (SDM vol. 3A, "MP Initialization").
 #include <glue/glue.h>
 
+#include "../run/run.hpp"
 #include "../state/state.hpp"
 #include "irqchip.hpp"
 
@@ -63,7 +64,7 @@ void take_events(Vcpu& vcpu) {
 // for delivery.
 bool halt_ends(Vcpu& vcpu) {
   const x86_state& s = vcpu.arch().regs;
-  if (s.event.valid) return true;
+  if (s.event.valid || vcpu.arch().exception.valid) return true;
   if (vcpu.arch().nmi_pending || vcpu.arch().nmi_queued.load()) return true;
   return interrupts_enabled(s) && apic_pending_interrupt(vcpu) >= 0;
 }
@@ -118,9 +119,19 @@ void queue_nmi(Vcpu& vcpu) {
 
 bool prepare_interrupts(Vcpu& vcpu) {
   VcpuState& st = vcpu.arch();
+  // A debugger stepping with KVM_GUESTDBG_BLOCKIRQ: no NMI or interrupt is
+  // injected and no window opens; what arrives waits for the end of the
+  // stepping (a halt still ends, as upstream). KVM_INTERRUPT's vector is
+  // one user space already injected: it goes in regardless, as upstream.
+  const bool held = interrupts_held(vcpu);
+  if (held && vcpu_apic(vcpu)) {
+    take_events(vcpu);
+    apic_tpr_to_cr8(vcpu);
+    return false;
+  }
   if (!vcpu_apic(vcpu)) {
     vcpu.take_request(Vcpu::kRequestEvent);  // KVM_NMI's; nothing else posts it here
-    bool nmi_window = prepare_nmi(vcpu);
+    bool nmi_window = held ? false : prepare_nmi(vcpu);
     // No irqchip: KVM_INTERRUPT's vector goes in as soon as no other event
     // occupies the injection slot.
     if (st.extint_vector >= 0 && !st.regs.event.valid) {

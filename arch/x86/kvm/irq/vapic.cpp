@@ -53,7 +53,7 @@ void vapic_sync_to_guest(Vcpu& vcpu) {
   if (!a || !a->vapic_addr) return;
   uint32_t word = apic_vapic_word(*a);
   // A word whose slot went away is not written, as upstream.
-  (void)write_gpa(vcpu.vm(), a->vapic_addr, &word, sizeof(word));
+  (void)write_gpa(vcpu, a->vapic_addr, &word, sizeof(word));
 }
 
 void vapic_sync_from_guest(Vcpu& vcpu) {

@@ -10,8 +10,10 @@
 namespace kvmpp::x86 {
 namespace {
 
+// @copy(hva, offset, bytes) for each page of [gpa, gpa + len); @writer,
+// when writing, is the vCPU the write is logged for.
 template <typename Copy>
-kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Copy copy) {
+kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Vcpu* writer, Copy copy) {
   ReadLock slots(vm.slots_lock());
   unsigned done = 0;
   while (done < len) {
@@ -21,6 +23,7 @@ kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Copy c
     unsigned chunk = kxx::min<unsigned>(len - done, unsigned(KVMG_PAGE_SIZE - (a & 0xfff)));
     uint64_t hva = slot->hva(a >> kPageShift) + (a & 0xfff);
     if (copy(hva, done, chunk) != 0) return kxx::Errno::kFault;
+    if (writer) mark_page_dirty(vm, *slot, a >> kPageShift, writer);
     done += chunk;
   }
   return kxx::OkStatus();
@@ -29,21 +32,22 @@ kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Copy c
 }  // namespace
 
 bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len) {
-  return for_each_page(vm, gpa, len, true, [](uint64_t, unsigned, unsigned) { return 0; }).ok();
+  return for_each_page(vm, gpa, len, true, nullptr, [](uint64_t, unsigned, unsigned) { return 0; })
+      .ok();
 }
 
 kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len) {
   auto* out = static_cast<uint8_t*>(buf);
-  return for_each_page(vm, gpa, len, false, [&](uint64_t hva, unsigned off, unsigned n) {
+  return for_each_page(vm, gpa, len, false, nullptr, [&](uint64_t hva, unsigned off, unsigned n) {
     return kvmg_copy_from_user(out + off, hva, n);
   });
 }
 
-kxx::Status write_gpa(Vm& vm, uint64_t gpa, const void* buf, unsigned len) {
+kxx::Status write_gpa(Vcpu& vcpu, uint64_t gpa, const void* buf, unsigned len) {
   auto* in = static_cast<const uint8_t*>(buf);
-  return for_each_page(vm, gpa, len, true, [&](uint64_t hva, unsigned off, unsigned n) {
-    return kvmg_copy_to_user(hva, in + off, n);
-  });
+  return for_each_page(
+      vcpu.vm(), gpa, len, true, &vcpu,
+      [&](uint64_t hva, unsigned off, unsigned n) { return kvmg_copy_to_user(hva, in + off, n); });
 }
 
 namespace {
@@ -83,10 +87,9 @@ kxx::Status read_linear(Vcpu& vcpu, uint64_t linear, void* buf, unsigned len, un
 
 kxx::Status write_linear(Vcpu& vcpu, uint64_t linear, const void* buf, unsigned len) {
   auto* in = static_cast<const uint8_t*>(buf);
-  return for_each_linear_page(vcpu, linear, len, kWrite,
-                              [&](uint64_t gpa, unsigned off, unsigned n) {
-                                return write_gpa(vcpu.vm(), gpa, in + off, n);
-                              });
+  return for_each_linear_page(
+      vcpu, linear, len, kWrite,
+      [&](uint64_t gpa, unsigned off, unsigned n) { return write_gpa(vcpu, gpa, in + off, n); });
 }
 
 }  // namespace kvmpp::x86

@@ -10,7 +10,9 @@ namespace kvmpp::x86 {
 // Guest memory by guest-physical address, through the memory slots (takes
 // the slots lock for reading). -EFAULT when not backed by a slot.
 kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len);
-kxx::Status write_gpa(Vm& vm, uint64_t gpa, const void* buf, unsigned len);
+// A write is made for @vcpu: it is logged as dirty (dirty_log.hpp) in its
+// ring or the slot's bitmap.
+kxx::Status write_gpa(Vcpu& vcpu, uint64_t gpa, const void* buf, unsigned len);
 // Whether [gpa, gpa + len) is in writable slots now.
 bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len);
 

@@ -125,6 +125,28 @@ bool Tdp::zap(uint64_t start, uint64_t end, void** unlinked, unsigned* count, un
   return zap_table(root_, levels_, 0, start, end, unlinked ? &out : nullptr);
 }
 
+bool Tdp::write_protect(uint64_t gfn) {
+  if (!in_range(gfn)) return false;
+  uint64_t* table = root_;
+  for (unsigned level = levels_; level >= 1; level--) {
+    uint64_t* e = &table[index_of(gfn, level)];
+    uint64_t v = read_entry(e);
+    if (!(v & format_.present)) return false;
+    if (is_leaf(v, level)) {
+      if (level == 2) {
+        write_entry(e, 0);
+        count(leaves_2m_, -1);
+        return true;
+      }
+      if (!(v & format_.leaf_write)) return false;
+      write_entry(e, v & ~format_.leaf_write);
+      return true;
+    }
+    table = table_of(v);
+  }
+  return false;
+}
+
 uint64_t Tdp::lookup(uint64_t gfn) const {
   if (!in_range(gfn)) return 0;
   const uint64_t* table = root_;

@@ -75,6 +75,10 @@ class Tdp {
   // once no TLB can still point into them.
   bool zap(uint64_t start, uint64_t end, void** unlinked = nullptr, unsigned* count = nullptr,
            unsigned capacity = 0);
+  // Make the leaf mapping @gfn read-only, so the next write faults. A 2 MiB
+  // leaf is removed instead (dirty logging maps 4 KiB pages only). Returns
+  // whether anything changed.
+  bool write_protect(uint64_t gfn);
   // Whether the tables can map @gfn at all.
   bool covers(uint64_t gfn) const { return in_range(gfn); }
   // The leaf entry for @gfn, or 0 (for tests and diagnostics).

@@ -76,7 +76,12 @@ kxx::Result<MapResult> map_gfn(Vcpu& vcpu, uint64_t gfn, FaultAccess access) {
   TRY_STATUS(cache.topup());
   uint64_t seq = vm.mmu_sequence();
   auto host = TRY(get_host_page(slot->hva(gfn), !slot->readonly(), access));
-  bool huge = can_map_2m(*slot, gfn, host.writable);
+  // A logged slot is mapped 4 KiB at a time, and writable only for a
+  // write, which is then logged: the next write after the page is
+  // collected faults again.
+  bool logged = slot->logs_dirty();
+  bool writable = host.writable && (!logged || access == FaultAccess::kWrite);
+  bool huge = !logged && can_map_2m(*slot, gfn, writable);
   MapResult r{MapResult::kRetry};
   {
     SpinLockGuard mmu(vm.mmu_lock());
@@ -84,8 +89,11 @@ kxx::Result<MapResult> map_gfn(Vcpu& vcpu, uint64_t gfn, FaultAccess access) {
     // from the VMM: then install nothing; the access faults again.
     if (vm.mmu_fault_still_valid(seq)) {
       uint64_t off = (gfn & 511) << kPageShift;
-      if (!huge || !as.tdp.map_2m(gfn & ~511ull, host.pa - off, host.writable, cache))
-        as.tdp.map(gfn, host.pa, host.writable, cache);
+      if (!huge || !as.tdp.map_2m(gfn & ~511ull, host.pa - off, writable, cache))
+        as.tdp.map(gfn, host.pa, writable, cache);
+      // Under the MMU lock, like collecting: the page is either in what
+      // is collected next or write-protected by it.
+      if (logged && writable) mark_page_dirty(vm, *slot, gfn, &vcpu);
       // A 2 MiB leaf another vCPU installed also covers it.
       r.frames = as.tdp.mapped_frames(gfn);
       if (r.frames) r.kind = MapResult::kMapped;

@@ -49,7 +49,7 @@ int64_t clock_pairing(Vcpu& vcpu, uint64_t gpa, uint64_t type) {
   p.sec = int64_t(h.real_ns / kNsPerSec);
   p.nsec = int64_t(h.real_ns % kNsPerSec);
   p.tsc = h.tsc + vcpu.arch().regs.tsc_offset;
-  if (!write_gpa(vcpu.vm(), gpa, &p, sizeof(p)).ok()) return -KVM_EFAULT;
+  if (!write_gpa(vcpu, gpa, &p, sizeof(p)).ok()) return -KVM_EFAULT;
   return 0;
 }
 

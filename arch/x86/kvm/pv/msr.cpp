@@ -117,7 +117,7 @@ kxx::Status pv_msr_write(Vcpu& vcpu, uint32_t index, uint64_t value) {
         SpinLockGuard guard(pv.lock);
         pv.wall_clock = value;
       }
-      write_wall_clock(vcpu.vm(), value);
+      write_wall_clock(vcpu, value);
       break;
     }
     default:

@@ -54,7 +54,7 @@ void request_clock_update(Vcpu& vcpu);
 // stale, and note the task running the vCPU.
 void pv_prepare_entry(Vcpu& vcpu);
 // MSR_KVM_WALL_CLOCK(_NEW): write the wall-clock time of kvmclock 0 at @gpa.
-void write_wall_clock(Vm& vm, uint64_t gpa);
+void write_wall_clock(Vcpu& vcpu, uint64_t gpa);
 
 // ---- hypercalls (pv/hypercall.cpp) ----
 // VMMCALL (or the vendor's hypercall instruction) at RIP.

@@ -64,19 +64,19 @@ void request_all(Vm& vm) {
 
 // The odd/even version protocol: odd while the rest is being written.
 // Returns false when the structure is not in guest RAM.
-bool write_versioned(Vm& vm, uint64_t gpa, const void* body, unsigned len) {
+bool write_versioned(Vcpu& vcpu, uint64_t gpa, const void* body, unsigned len) {
   uint32_t version;
-  if (!read_gpa(vm, gpa, &version, sizeof(version)).ok()) return false;
+  if (!read_gpa(vcpu.vm(), gpa, &version, sizeof(version)).ok()) return false;
   version = (version + 1) | 1;
-  if (!write_gpa(vm, gpa, &version, sizeof(version)).ok()) return false;
+  if (!write_gpa(vcpu, gpa, &version, sizeof(version)).ok()) return false;
   // Stores are not reordered with other stores on x86; the calls are
   // compiler barriers.
   bool ok =
-      write_gpa(vm, gpa + sizeof(version), static_cast<const uint8_t*>(body) + sizeof(version),
+      write_gpa(vcpu, gpa + sizeof(version), static_cast<const uint8_t*>(body) + sizeof(version),
                 len - unsigned(sizeof(version)))
           .ok();
   version++;
-  return write_gpa(vm, gpa, &version, sizeof(version)).ok() && ok;
+  return write_gpa(vcpu, gpa, &version, sizeof(version)).ok() && ok;
 }
 
 void write_pvclock(Vcpu& vcpu) {
@@ -114,7 +114,7 @@ void write_pvclock(Vcpu& vcpu) {
   t.tsc_to_system_mul = scale.mul;
   t.tsc_shift = scale.shift;
   pv.clock_stable = c.stable;
-  write_versioned(vcpu.vm(), gpa, &t, sizeof(t));
+  write_versioned(vcpu, gpa, &t, sizeof(t));
 }
 
 }  // namespace
@@ -213,8 +213,8 @@ kxx::Status kvmclock_ctrl(Vcpu& vcpu) {
   return kxx::OkStatus();
 }
 
-void write_wall_clock(Vm& vm, uint64_t gpa) {
-  arch::PvVmState& pv = vm.arch()->pv;
+void write_wall_clock(Vcpu& vcpu, uint64_t gpa) {
+  arch::PvVmState& pv = vcpu.vm().arch()->pv;
   kvmg_host_clock h = read_host();
   uint64_t now;
   {
@@ -226,7 +226,7 @@ void write_wall_clock(Vm& vm, uint64_t gpa) {
   pvclock_wall_clock w{};
   w.sec = uint32_t(boot / kNsPerSec);
   w.nsec = uint32_t(boot % kNsPerSec);
-  write_versioned(vm, gpa, &w, sizeof(w));
+  write_versioned(vcpu, gpa, &w, sizeof(w));
 }
 
 }  // namespace kvmpp::x86

@@ -153,7 +153,8 @@ kxx::Result<Next> handle_cache_flush(Vcpu& vcpu, uint8_t second_byte) {
 }
 
 // MOV to/from DR0-DR7 (0F 21 /r, 0F 23 /r; SDM "MOV - Move to/from Debug
-// Registers"). Debug registers are virtual: no hardware breakpoints yet.
+// Registers"). The guest's debug registers are virtual: its breakpoints
+// are not armed in the hardware.
 kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
   x86_state& s = vcpu.arch().regs;
   auto f = TRY(fetch(vcpu));
@@ -168,6 +169,11 @@ kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
   if (dr == 4 || dr == 5) {
     if (s.cr4 & kCr4De) return inject(vcpu, kUdVector);
     dr += 2;
+  }
+  switch (general_detect(vcpu)) {
+    case GeneralDetect::kUser: return Next::kUser;
+    case GeneralDetect::kGuest: return Next::kEnter;
+    case GeneralDetect::kNone: break;
   }
   uint64_t* reg = &s.gpr[gpr];
   uint64_t mask = code64(s) ? ~0ull : 0xffffffffull;
@@ -185,6 +191,33 @@ kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
   }
   advance_rip(s, f.start + 3);
   return Next::kEnter;
+}
+
+// INTn, INT3 or INTO about to run, intercepted for a debugger's software
+// breakpoints (some CPUs report INT3 this way rather than as #BP). INT3 is
+// the breakpoint; the others go ahead as if never intercepted.
+kxx::Result<Next> handle_soft_int(Vcpu& vcpu) {
+  x86_state& s = vcpu.arch().regs;
+  auto f = TRY(fetch(vcpu));
+  if (f.start >= f.len) return report_emulation_failure(vcpu);
+  switch (f.bytes[f.start]) {
+    case 0xcc: return handle_breakpoint(vcpu);
+    case 0xcd:
+      if (f.len - f.start < 2) return report_emulation_failure(vcpu);
+      s.event = {1, f.bytes[f.start + 1], X86_EVENT_SOFT_INT, 0, 0};
+      s.event_at_insn = 1;  // delivered past the instruction
+      return Next::kEnter;
+    case 0xce:
+      if (code64(s)) return inject(vcpu, kUdVector);
+      if (!(s.rflags & kRflagsOf)) {
+        advance_rip(s, f.start + 1);
+        return Next::kEnter;
+      }
+      queue_exception(s, kOfVector);
+      s.event_at_insn = 1;
+      return Next::kEnter;
+    default: return report_emulation_failure(vcpu);
+  }
 }
 
 }  // namespace
@@ -234,6 +267,27 @@ void step_over_soft_event(Vcpu& vcpu) {
   }
 }
 
+bool step_sti(Vcpu& vcpu) {
+  x86_state& s = vcpu.arch().regs;
+  constexpr uint64_t kRflagsIf = 1u << 9, kRflagsVm = 1u << 17;
+  unsigned iopl = (s.rflags >> 12) & 3;
+  if ((s.cr0 & kCr0Pe) && ((s.rflags & kRflagsVm) || cpl(s) > iopl)) return false;
+  // A fault while fetching is not the guest's here: the hardware runs it.
+  x86_event event = s.event;
+  uint64_t cr2 = s.cr2;
+  auto f = fetch(vcpu);
+  s.event = event;
+  s.cr2 = cr2;
+  if (!f.ok() || f.value().start >= f.value().len || f.value().bytes[f.value().start] != 0xfb)
+    return false;
+  bool was_enabled = s.rflags & kRflagsIf;
+  advance_rip(s, f.value().start + 1);
+  s.rflags |= kRflagsIf;
+  // Interrupts stay blocked for one more instruction when STI enabled them.
+  s.interrupt_shadow = !was_enabled;
+  return true;
+}
+
 Next report_emulation_failure(Vcpu& vcpu) {
   // The bytes at RIP, as far as they can be read: a fault here is not the
   // guest's to take.
@@ -271,6 +325,7 @@ static kxx::Result<Next> dispatch(Vcpu& vcpu, const x86_exit& exit) {
     case X86_EXIT_DR_ACCESS: return handle_dr(vcpu, exit.info[0]);
     case X86_EXIT_HYPERCALL: return handle_hypercall(vcpu);
     case X86_EXIT_UD_FAULT: return handle_ud_fault(vcpu);
+    case X86_EXIT_SOFT_INT: return handle_soft_int(vcpu);
     default: {
       // An exit the layer does not handle: tell user space which.
       constexpr uint32_t kUnexpectedExitSuberror = 4;  // ..._UNEXPECTED_EXIT_REASON

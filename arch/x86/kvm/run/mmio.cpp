@@ -41,8 +41,7 @@ class GuestMemory final : public emu::Memory {
   }
 
   AccessResult write(uint64_t linear, const void* buf, unsigned len) override {
-    return access(linear, kWrite,
-                  [&](uint64_t gpa) { return write_gpa(vcpu_.vm(), gpa, buf, len); });
+    return access(linear, kWrite, [&](uint64_t gpa) { return write_gpa(vcpu_, gpa, buf, len); });
   }
 
  private:

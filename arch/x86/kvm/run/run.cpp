@@ -19,40 +19,29 @@ namespace {
 // One entry into the guest. Interrupts are off from the last check of
 // requests and signals until the exit, so a kick cannot be missed.
 kxx::Status enter_guest(Vcpu& vcpu, x86_run& run, bool irq_window) {
-  kvmg_preempt_disable();
-  kvmg_irq_disable();
-  // With interrupts off: a softirq's kernel_fpu_begin() can no longer take
-  // the guest's state out of the registers between here and VMRUN.
-  kvmg_fpu_prepare_entry();
-  // Shutdown (or a CPU going offline) turns virtualization off with an
-  // interrupt, which cannot arrive between this check and the exit.
-  if (!kvmg_virt_enabled_this_cpu()) {
-    kvmg_irq_enable();
-    kvmg_preempt_enable();
-    return kxx::Errno::kIo;
-  }
-  vcpu.arch().last_cpu = kvmg_this_cpu();
-  vcpu.enter_guest_mode(vcpu.arch().last_cpu);
+  int cpu = kvmg_x86_entry_begin();
+  if (cpu < 0) return kxx::Errno::kIo;
+  vcpu.arch().last_cpu = unsigned(cpu);
+  vcpu.enter_guest_mode(unsigned(cpu));
   run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
   if (irq_window) run.flags |= X86_RUN_IRQ_WINDOW;
   if (vcpu.arch().want_iret_exit) run.flags |= X86_RUN_IRET_WINDOW;
   // An interrupt or timer request that came after prepare_interrupts()
   // looked, or a pvclock update: go round again rather than enter without it.
-  if (kvmg_signal_pending() || kvmg_need_resched() ||
+  if (kvmg_entry_must_wait() ||
       vcpu.has_request(Vcpu::kEntryBlockingRequests | Vcpu::kRequestClockUpdate)) {
     if (run.flags & X86_RUN_FLUSH_TLB) vcpu.make_request(Vcpu::kRequestTlbFlush);
     vcpu.exit_guest_mode();
-    kvmg_irq_enable();
-    kvmg_preempt_enable();
+    kvmg_x86_entry_cancel();
     run.exit = {};
     run.exit.kind = X86_EXIT_INTR;
     return kxx::OkStatus();
   }
+  kvmg_guest_enter_irqoff();
   int r = vcpu.vm().backend().vcpu_run(vcpu.backend_vcpu(), &run);
+  kvmg_guest_exit_irqoff();
   vcpu.exit_guest_mode();
-  kvmg_x86_restore_host_debugregs();
-  kvmg_irq_enable();
-  kvmg_preempt_enable();
+  kvmg_x86_entry_end();
   if (r) return kxx::Errno(-r);
   auto& stats = vcpu.arch().stats;
   stats.inc(arch::kVcpuStatExits);
@@ -72,6 +61,8 @@ kxx::Result<Next> handle_exit(Vcpu& vcpu, const x86_exit& exit) {
     case X86_EXIT_IO: return handle_io(vcpu, exit);
     case X86_EXIT_TDP_FAULT: return handle_tdp_fault(vcpu, exit);
     case X86_EXIT_SHUTDOWN: kr->exit_reason = KVM_EXIT_SHUTDOWN; return Next::kUser;
+    case X86_EXIT_DEBUG: return handle_debug_exception(vcpu, exit.info[0]);
+    case X86_EXIT_BREAKPOINT: return handle_breakpoint(vcpu);
     case X86_EXIT_FAIL_ENTRY:
       kr->exit_reason = KVM_EXIT_FAIL_ENTRY;
       kr->fail_entry.hardware_entry_failure_reason = exit.hw_reason;
@@ -96,12 +87,15 @@ static long run_loop(Vcpu& vcpu) {
   using namespace x86;
   kvm_run* kr = vcpu.run();
   VcpuState& st = vcpu.arch();
+  uint64_t rip_before = linear_rip(st.regs);
   if (auto s = complete_io(vcpu); !s.ok()) return s.to_ret();
   complete_msr(vcpu);
   // Finishing an MMIO read may itself need user space (a read-modify-write
   // writes next).
   if (auto next = complete_mmio(vcpu); !next.ok() || next.value() == Next::kUser)
     return next.ok() ? 0 : next.error().to_ret();
+  // The instruction user space finished was the step.
+  if (step_completed(vcpu, rip_before)) return 0;
   // exit_reason keeps what the last exit said (the selftest library reads
   // a completed KVM_EXIT_IO again after an immediate exit), as upstream.
   if (kr->immediate_exit) return -long(kxx::Errno::kIntr);
@@ -142,20 +136,33 @@ static long run_loop(Vcpu& vcpu) {
       kr->exit_reason = KVM_EXIT_SHUTDOWN;
       return 0;
     }
+    // The VMM must harvest the dirty ring (and reset it) before the guest
+    // may dirty more; again on every KVM_RUN until it has.
+    if (DirtyRing* ring = vcpu.dirty_ring(); ring && ring->soft_full()) {
+      kr->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
+      return 0;
+    }
     pv_prepare_entry(vcpu);
     mce_prepare_entry(vcpu);
+    inject_pending_exception(vcpu);
     step_over_soft_event(vcpu);
     bool irq_window = prepare_interrupts(vcpu);
     // User space's PIC wants to inject: exit as soon as the guest can take
     // an interrupt (KVM_EXIT_IRQ_WINDOW_OPEN).
     bool user_window = kr->request_interrupt_window && !pic_in_kernel(vcpu.vm());
+    if (debug_step_sti(vcpu)) return 0;
     vapic_sync_to_guest(vcpu);
-    if (auto s = enter_guest(vcpu, run, irq_window || user_window); !s.ok()) return s.to_ret();
+    bool trap_flag = debug_prepare_entry(vcpu, run);
+    auto entered = enter_guest(vcpu, run, irq_window || user_window);
+    debug_finish_exit(vcpu, trap_flag);
+    if (!entered.ok()) return entered.to_ret();
     apic_cr8_to_tpr(vcpu);
     vapic_sync_from_guest(vcpu);
+    rip_before = linear_rip(st.regs);
     auto next = handle_exit(vcpu, run.exit);
     if (!next.ok()) return next.error().to_ret();
     if (next.value() == Next::kUser) return 0;
+    if (step_completed(vcpu, rip_before)) return 0;
     if (take_tpr_access_exit(vcpu)) return 0;
     if (st.eoi_exit_vector >= 0) {
       kr->exit_reason = KVM_EXIT_IOAPIC_EOI;

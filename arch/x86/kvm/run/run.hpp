@@ -24,6 +24,9 @@ unsigned string_source_segment(Vcpu& vcpu);
 // An INTn/INT3/INTO being re-injected with RIP still on its instruction:
 // move RIP past it so the event returns after it (x86_exits.cpp).
 void step_over_soft_event(Vcpu& vcpu);
+// STI at RIP, where it cannot fault (real mode, or CPL <= IOPL outside
+// virtual-8086 mode): execute it here (x86_exits.cpp). Returns whether it did.
+bool step_sti(Vcpu& vcpu);
 // Emulation failures (x86_emulation_failure.cpp), reported to user space as
 // KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION with the
 // instruction's bytes. report_emulation_failure: always exits, with the
@@ -37,5 +40,49 @@ Next emulator_failure(Vcpu& vcpu, const uint8_t* insn, unsigned len);
 // Fill kvm_run with the failure and @len (at most 15) instruction bytes.
 void fill_emulation_failure(Vcpu& vcpu, const uint8_t* insn, unsigned len);
 kxx::Status enable_exit_on_emulation_failure(Vm& vm, uint64_t arg);
+
+// Guest debugging (run/debug.cpp). set_guest_debug: KVM_SET_GUEST_DEBUG;
+// kGuestDebugControl: the control bits it implements (KVM_CAP_SET_GUEST_DEBUG2).
+inline constexpr uint32_t kGuestDebugControl = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |
+                                               KVM_GUESTDBG_USE_SW_BP | KVM_GUESTDBG_USE_HW_BP |
+                                               KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP |
+                                               KVM_GUESTDBG_BLOCKIRQ;
+kxx::Status set_guest_debug(Vcpu& vcpu, unsigned long uarg);
+// KVM_GUESTDBG_BLOCKIRQ: no interrupt or NMI is injected (or wakes a halt).
+bool interrupts_held(Vcpu& vcpu);
+// Fill run.debug for the next entry; returns whether RFLAGS.TF was set for
+// the debugger, to be cleared again by debug_finish_exit after the run.
+bool debug_prepare_entry(Vcpu& vcpu, x86_run& run);
+void debug_finish_exit(Vcpu& vcpu, bool trap_flag_set);
+// Move the pending exception (VcpuState::exception) into the injection
+// slot if that is free, delivering its payload.
+void inject_pending_exception(Vcpu& vcpu);
+// Put a #PF's or #DB's payload into CR2 or DR6.
+void deliver_payload(x86_state& s, uint8_t vector, uint64_t payload);
+// Without KVM_CAP_EXCEPTION_PAYLOAD, before user space reads CR2, DR6 or
+// the events: the pending exception's payload goes into its register now,
+// since user space may not carry it over (as upstream).
+void deliver_payload_for_save(Vcpu& vcpu);
+// A #DB for the guest with @payload (DR6 bits), unless one already waits.
+void queue_pending_db(Vcpu& vcpu, uint64_t payload);
+// The #DB (X86_EXIT_DEBUG; @dr6 as the hardware left it) and #BP exits:
+// KVM_EXIT_DEBUG for the debugger's, the guest's own passed on.
+Next handle_debug_exception(Vcpu& vcpu, uint64_t dr6);
+Next handle_breakpoint(Vcpu& vcpu);
+// A MOV to or from a debug register with DR7.GD set (SDM "Debug Control
+// Register"): KVM_EXIT_DEBUG when the debugger set it, else a #DB (DR6.BD)
+// for the guest; the access does not happen either way.
+enum class GeneralDetect { kNone, kUser, kGuest };
+GeneralDetect general_detect(Vcpu& vcpu);
+// Before an entry with nothing to inject, while the debugger single-steps:
+// an STI is executed by the layer and its step reported (KVM_EXIT_DEBUG
+// filled in, returns true), because QEMU 7.2's TCG drops the single-step
+// trap after STI; on hardware the result is the same.
+bool debug_step_sti(Vcpu& vcpu);
+// After the layer completed an instruction itself (RIP moved from
+// @linear_rip_before, no event raised): the single-step trap the hardware
+// would have taken. Returns true with KVM_EXIT_DEBUG filled in when the
+// debugger is stepping; queues the guest's #DB when the guest is.
+bool step_completed(Vcpu& vcpu, uint64_t linear_rip_before);
 
 }  // namespace kvmpp::x86

@@ -151,6 +151,7 @@ static kxx::Status write_sregs(Vcpu& vcpu, const kvm_sregs& k) {
 }
 
 kxx::Status get_sregs(Vcpu& vcpu, unsigned long uarg) {
+  deliver_payload_for_save(vcpu);  // CR2
   return copy_to_user(uarg, read_sregs(vcpu));
 }
 
@@ -165,6 +166,7 @@ static bool pae_paging(const x86_state& s) {
 }
 
 kxx::Status get_sregs2(Vcpu& vcpu, unsigned long uarg) {
+  deliver_payload_for_save(vcpu);  // CR2
   kvm_sregs2 k{};
   read_sregs_common(vcpu, k);
   const x86_state& s = vcpu.arch().regs;

@@ -87,6 +87,7 @@ void reset_state(Vcpu& vcpu) {
   vcpu.arch().mp_state = KVM_MP_STATE_RUNNABLE;
   vcpu.arch().apic_base = default_apic_base(is_bsp(vcpu));
   vcpu.arch().pending_io = {};
+  vcpu.arch().exception = {};  // an INIT drops what was raised (not the debugger's settings)
 }
 
 void queue_exception(x86_state& s, uint8_t vector, bool has_error, uint32_t error) {

@@ -9,6 +9,7 @@
 #include "../irq/irqchip.hpp"
 #include "../msr/msr.hpp"
 #include "../pv/pv.hpp"
+#include "../run/run.hpp"
 #include "../x86.hpp"
 #include "state.hpp"
 
@@ -59,6 +60,7 @@ long vcpu_ioctl(Vcpu& vcpu, unsigned int cmd, unsigned long arg) {
     case KVM_GET_TSC_KHZ: return x86::get_tsc_khz();
     case KVM_GET_DEBUGREGS: return to_ret(x86::get_debugregs(vcpu, arg));
     case KVM_SET_DEBUGREGS: return to_ret(x86::set_debugregs(vcpu, arg));
+    case KVM_SET_GUEST_DEBUG: return to_ret(x86::set_guest_debug(vcpu, arg));
     case KVM_GET_LAPIC: return to_ret(x86::get_lapic(vcpu, arg));
     case KVM_SET_LAPIC: return to_ret(x86::set_lapic(vcpu, arg));
     case KVM_INTERRUPT: return to_ret(x86::interrupt_ioctl(vcpu, arg));

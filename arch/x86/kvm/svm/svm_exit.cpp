@@ -55,6 +55,13 @@ void decode_exit(const Vmcb& vmcb, x86_exit& e) {
     case exit_code::kInvalid: e.kind = X86_EXIT_FAIL_ENTRY; break;
     case exit_code::kVmmcall: e.kind = X86_EXIT_HYPERCALL; break;
     case exit_code::kExceptionBase + exit_code::kUdVector: e.kind = X86_EXIT_UD_FAULT; break;
+    // Guest debugging: DR6 says which debug condition raised the #DB.
+    case exit_code::kExceptionBase + exit_code::kDbVector:
+      e.kind = X86_EXIT_DEBUG;
+      e.info[0] = vmcb.save.dr6;
+      break;
+    case exit_code::kExceptionBase + exit_code::kBpVector: e.kind = X86_EXIT_BREAKPOINT; break;
+    case exit_code::kSwint: e.kind = X86_EXIT_SOFT_INT; break;
     // SVM instructions and MONITOR/MWAIT: the guest sees #UD, as on a CPU
     // without them.
     case exit_code::kVmrun:

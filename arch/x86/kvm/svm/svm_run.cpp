@@ -65,6 +65,47 @@ bool soft_event(const x86_event& e) {
                      (e.type == X86_EVENT_EXCEPTION && (e.vector == 3 || e.vector == 4)));
 }
 
+void write_dr(unsigned n, uint64_t v) {
+  switch (n) {
+    case 0: asm volatile("mov %0, %%db0" ::"r"(v)); break;
+    case 1: asm volatile("mov %0, %%db1" ::"r"(v)); break;
+    case 2: asm volatile("mov %0, %%db2" ::"r"(v)); break;
+    case 3: asm volatile("mov %0, %%db3" ::"r"(v)); break;
+    default: asm volatile("mov %0, %%db7" ::"r"(v)); break;
+  }
+}
+
+// The debugger's intercepts for this run (KVM_SET_GUEST_DEBUG): #DB, and
+// for software breakpoints #BP and INTn (QEMU's TCG reports a guest's INT3
+// as an INTn intercept rather than as #BP).
+void set_debug_intercepts(VmcbControl& c, const x86_debug& d) {
+  c.intercept_exceptions = kBaseExceptionIntercepts;
+  if (d.flags & X86_DEBUG_INTERCEPT_DB)
+    c.intercept_exceptions |= uint32_t(1) << exit_code::kDbVector;
+  if (d.flags & X86_DEBUG_INTERCEPT_BP) {
+    c.intercept_exceptions |= uint32_t(1) << exit_code::kBpVector;
+    c.intercept_misc1 |= misc1::kIntn;
+  } else {
+    c.intercept_misc1 &= ~misc1::kIntn;
+  }
+}
+
+// The debugger's breakpoints go into the hardware around VMRUN, with GIF
+// clear so that no interrupt or NMI runs with them: DR0-DR3 are not part of
+// the VMCB. DR7 is armed on the host side too, just before VMRUN: the CPU
+// loads the VMCB's DR7 anyway, and an emulated CPU (QEMU's TCG) only sets
+// up breakpoints when DR7 is written. The #VMEXIT disarms the host's DR7
+// (APM "#VMEXIT"), but an emulated CPU may reload the armed value: clear it
+// before anything else runs. The caller puts back the host's own
+// breakpoints (kvmg_x86_restore_host_debugregs). The host's copy of DR7
+// goes without GD, which would make the host's next MOV to DR7 fault.
+void load_debugger_drs(const x86_debug& d) {
+  constexpr uint64_t kDr7Gd = uint64_t(1) << 13;
+  write_dr(7, 0);
+  for (unsigned i = 0; i < 4; i++) write_dr(i, d.dr[i]);
+  write_dr(7, d.dr7 & ~kDr7Gd);
+}
+
 uint64_t xgetbv() {
   uint32_t a, d;
   asm volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
@@ -99,6 +140,13 @@ int vcpu_run(void* p, void* arg) {
     vmcb.control.intercept_misc1 &= ~misc1::kHlt;
   else
     vmcb.control.intercept_misc1 |= misc1::kHlt;
+  const x86_debug& debug = run.debug;
+  set_debug_intercepts(vmcb.control, debug);
+  if (debug.flags & X86_DEBUG_LOAD_DRS) vmcb.save.dr7 = debug.dr7;
+  // A clean DR6, so that a #DB exit reports only this run's conditions; the
+  // guest's own DR6 stays in x86_state.
+  constexpr uint64_t kDr6Fixed = 0xffff0ff0;
+  if (debug.flags & X86_DEBUG_INTERCEPT_DB) vmcb.save.dr6 = kDr6Fixed;
   x86_event injected = s.event;
   vmcb.control.event_inj = pack_event(s.event);
   s.event.valid = 0;
@@ -121,7 +169,10 @@ int vcpu_run(void* p, void* arg) {
     if (s.pkru != host_pkru) wrpkru(s.pkru);
   }
   if (swap_xcr0) xsetbv(s.xcr0);
+  bool load_drs = debug.flags & X86_DEBUG_LOAD_DRS;
+  if (load_drs) load_debugger_drs(debug);
   kvmpp_svm_vmrun(v.vmcb_pa, s.gpr, kvmg_virt_to_phys(pc->host_save));
+  if (load_drs) write_dr(7, 0);
   // XCR0 as the guest left it: XSETBV is intercepted, but a CPU that fails
   // to intercept it (QEMU 7.2's SVM) must not leave the host running with
   // the guest's XCR0.
@@ -136,7 +187,9 @@ int vcpu_run(void* p, void* arg) {
   }
   asm volatile("stgi" ::: "memory");
 
+  uint64_t guest_dr6 = s.dr6;
   store_state(vmcb, s);
+  if (debug.flags & X86_DEBUG_INTERCEPT_DB) s.dr6 = guest_dr6;
   // An event interrupted by the exit is delivered again on the next entry.
   s.event = unpack_event(vmcb.control.exit_int_info);
   // A software event the guest raised itself (INTn, INT3, INTO) leaves RIP

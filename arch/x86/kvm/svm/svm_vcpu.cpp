@@ -26,9 +26,7 @@ void init_control(Vmcb& vmcb) {
   // where no interrupt could make it exit (CVE-2015-5307).
   // #UD is intercepted so that the other vendor's hypercall instruction
   // (VMCALL) can be patched into VMMCALL (pv/hypercall.cpp).
-  c.intercept_exceptions = uint32_t(1) << exit_code::kMcVector |
-                           uint32_t(1) << exit_code::kAcVector |
-                           uint32_t(1) << exit_code::kUdVector;
+  c.intercept_exceptions = kBaseExceptionIntercepts;
   // RDPMC and RDTSCP would read host state (counters, TSC_AUX): neither is
   // offered to the guest, so both fault.
   c.intercept_misc1 = misc1::kIntr | misc1::kNmi | misc1::kSmi | misc1::kInit | misc1::kRdpmc |
@@ -134,8 +132,8 @@ void load_state(Vmcb& vmcb, const x86_state& s) {
   v.cr3 = s.cr3;
   v.cr4 = s.cr4;
   v.dr6 = s.dr6;
-  // Breakpoints are virtual: DR0-DR3 keep the host's values, so no
-  // breakpoint may be armed while the guest runs.
+  // The guest's breakpoints are virtual: DR0-DR3 hold the host's values
+  // (or the debugger's, see vcpu_run), so none of the guest's may be armed.
   v.dr7 = 0x400;
   v.rflags = s.rflags;
   v.rip = s.rip;

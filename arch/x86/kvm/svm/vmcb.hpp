@@ -107,7 +107,7 @@ static_assert(sizeof(Vmcb) <= 4096);
 // Intercept bits (APM "VMCB Layout, Control Area").
 namespace misc1 {
 inline constexpr uint32_t kIntr = 1u << 0, kNmi = 1u << 1, kSmi = 1u << 2, kInit = 1u << 3;
-inline constexpr uint32_t kVintr = 1u << 4, kIret = 1u << 20;
+inline constexpr uint32_t kVintr = 1u << 4, kIret = 1u << 20, kIntn = 1u << 21;
 inline constexpr uint32_t kRdpmc = 1u << 15;
 inline constexpr uint32_t kCpuid = 1u << 18, kInvd = 1u << 22, kHlt = 1u << 24;
 inline constexpr uint32_t kInvlpga = 1u << 26, kIoio = 1u << 27, kMsr = 1u << 28;
@@ -128,7 +128,9 @@ inline constexpr uint64_t kIntr = 0x60, kNmi = 0x61, kSmi = 0x62, kInit = 0x63, 
 inline constexpr uint64_t kRdpmc = 0x6f, kCpuid = 0x72, kIret = 0x74, kHlt = 0x78, kIoio = 0x7b;
 inline constexpr uint64_t kMsr = 0x7c;
 inline constexpr uint64_t kRdtscp = 0x87;
-inline constexpr uint64_t kUdVector = 6, kAcVector = 17, kMcVector = 18;
+inline constexpr uint64_t kDbVector = 1, kBpVector = 3, kUdVector = 6, kAcVector = 17;
+inline constexpr uint64_t kMcVector = 18;
+inline constexpr uint64_t kSwint = 0x75;
 inline constexpr uint64_t kShutdown = 0x7f, kXsetbv = 0x8d, kNpf = 0x400;
 inline constexpr uint64_t kDrRead0 = 0x20, kDrWrite0 = 0x30, kDrLast = 0x3f;
 inline constexpr uint64_t kInvd = 0x76, kInvlpga = 0x7a, kTaskSwitch = 0x7d;
