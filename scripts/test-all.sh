@@ -15,7 +15,7 @@
 # on any failure.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
-passed=0 failed=0
+passed=0 failed=0 known=0
 step() {
   local name=$1; shift
   log "== $name"
@@ -23,9 +23,10 @@ step() {
   else failed=$((failed + 1)); echo "not ok - $name"; fi
 }
 count_tap() { # add a TAP log's top-level results to the totals
-  local p f
-  p=$(grep -aE '^ok [0-9]+ ' "$1" | wc -l); f=$(grep -aE '^not ok [0-9]+ ' "$1" | wc -l)
-  passed=$((passed + p)); failed=$((failed + f))
+  local p f t
+  p=$(grep -aE '^ok [0-9]+ ' "$1" | wc -l); f=$(grep -aE '^not ok [0-9]+ ' "$1" | grep -vc '# TODO' || true)
+  t=$(grep -aE '^not ok [0-9]+ .*# TODO' "$1" | wc -l)
+  passed=$((passed + p)); failed=$((failed + f)); known=$((known + t))
 }
 
 "$ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
@@ -101,5 +102,7 @@ if [ "${KVMPP_SKIP_UPSTREAM:-0}" != 1 ]; then
     { echo "not ok - the upstream selftests did not run"; failed=$((failed + 1)); }
 fi
 
-echo "$passed passed, $failed failed"
+summary="$passed passed, $failed failed"
+[ "$known" -eq 0 ] || summary+=", $known known failures (TAP TODO, listed above)"
+echo "$summary"
 [ $failed -eq 0 ]

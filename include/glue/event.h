@@ -18,6 +18,9 @@ extern "C" {
  * local interrupts while it is held. */
 unsigned long kvmg_spin_lock_irqsave(struct kvmg_spinlock *l);
 void kvmg_spin_unlock_irqrestore(struct kvmg_spinlock *l, unsigned long flags);
+/* Whether the caller interrupted other code on this CPU: hard or soft
+ * interrupt or NMI context, or bottom halves off (in_interrupt()). */
+bool kvmg_in_interrupt(void);
 
 /* ---- deferred work ----------------------------------------------------- */
 /*

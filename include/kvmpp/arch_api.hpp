@@ -63,6 +63,11 @@ bool write_protect_gfns(Vm& vm, uint64_t first, uint64_t mask);
 // raised); lower @gsi after its EOI (any context that may spin).
 kxx::Status irqfd_allowed(Vm& vm, bool resample);
 void irqfd_inject(Vm& vm, uint32_t gsi, bool resample);
+// The same, from the eventfd's wake-up (its lock held, interrupts off, not
+// in interrupt context), when the GSI's routes allow it without sleeping
+// or the irqchip's locks: whether it delivered (false: use irqfd_inject
+// from process context instead).
+bool irqfd_inject_atomic(Vm& vm, uint32_t gsi);
 void irqfd_deassert(Vm& vm, uint32_t gsi);
 
 // Bring the VM's instant statistics (vm.stats()) up to date before a read

@@ -48,15 +48,34 @@ class Spinlock {
   kvmg_spinlock l_;
 };
 
+// A spinlock held only with local interrupts off, so that code running with
+// interrupts off under another interrupt-safe lock (an eventfd's wake-up)
+// may take it: no holder can be interrupted by a taker of that other lock.
+// The saved interrupt state lives in the lock: only its holder touches it.
+class IrqSafeSpinlock {
+ public:
+  IrqSafeSpinlock() = default;
+  IrqSafeSpinlock(const IrqSafeSpinlock&) = delete;
+  IrqSafeSpinlock& operator=(const IrqSafeSpinlock&) = delete;
+  void lock() { flags_ = l_.lock_irqsave(); }
+  void unlock() { l_.unlock_irqrestore(flags_); }
+
+ private:
+  Spinlock l_;
+  unsigned long flags_ = 0;
+};
+
+// Holds a Spinlock or an IrqSafeSpinlock for its scope.
+template <typename Lock>
 class [[nodiscard]] SpinLockGuard {
  public:
-  explicit SpinLockGuard(Spinlock& l) : l_(l) { l_.lock(); }
+  explicit SpinLockGuard(Lock& l) : l_(l) { l_.lock(); }
   ~SpinLockGuard() { l_.unlock(); }
   SpinLockGuard(const SpinLockGuard&) = delete;
   SpinLockGuard& operator=(const SpinLockGuard&) = delete;
 
  private:
-  Spinlock& l_;
+  Lock& l_;
 };
 
 class [[nodiscard]] IrqSpinLockGuard {

@@ -38,6 +38,7 @@ std::set<int> g_other_fds;
 int g_next_fd = 100000;
 int g_live = 0;
 std::deque<Work*> g_queue;
+bool g_in_interrupt = false;
 
 void ctx_put(Ctx* c) {
   if (--c->refs) return;
@@ -54,6 +55,8 @@ unsigned long kvmg_spin_lock_irqsave(struct kvmg_spinlock* l) {
   return 0;
 }
 void kvmg_spin_unlock_irqrestore(struct kvmg_spinlock* l, unsigned long) { kvmg_spin_unlock(l); }
+
+bool kvmg_in_interrupt(void) { return g_in_interrupt; }
 
 void* kvmg_work_create(void (*fn)(void*), void* arg) {
   auto* w = static_cast<Work*>(kvmg_alloc(sizeof(Work), KVMG_ALLOC_ZERO));
@@ -188,7 +191,9 @@ int run_work() {
   return n;
 }
 int queued_work() { return int(g_queue.size()); }
+void set_in_interrupt(bool in) { g_in_interrupt = in; }
 void reset_events() {
+  g_in_interrupt = false;
   for (auto& [fd, c] : std::map<int, Ctx*>(g_eventfds)) close_eventfd(fd);
   g_other_fds.clear();
 }

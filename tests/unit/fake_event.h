@@ -24,6 +24,8 @@ int live_eventfds();
 int hooked_watches();
 // Run the queued work items (and what they queue); how many ran.
 int run_work();
+// Whether kvmg_in_interrupt() says the caller is in interrupt context.
+void set_in_interrupt(bool in);
 int queued_work();
 // Forget every fd (between tests).
 void reset_events();

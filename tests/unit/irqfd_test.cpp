@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// KVM_IRQFD: errnos, injection from the eventfd's wake-up through the work
-// item, resampling on EOI, deassignment, hangups, and no leak on any path.
+// KVM_IRQFD: errnos, injection from the eventfd's wake-up (at once for an
+// MSI from process context, else through the work item), resampling on
+// EOI, deassignment, hangups, and no leak on any path.
 #include <arch/x86/kvm/irq/irqchip.hpp>
 #include <virt/kvm/vcpu.hpp>
 #include <virt/kvm/vm.hpp>
@@ -71,9 +72,38 @@ TEST_F(IrqfdTest, ASignalInjectsFromTheWakeUp) {
   EXPECT_EQ(fake::hooked_watches(), 1);
   fake::signal_eventfd(efd);
   EXPECT_EQ(fake::eventfd_count(efd), 0u);  // consumed by the wake-up
-  EXPECT_FALSE(irr(lapic(v), 0x51));        // not yet: the work item injects
+  EXPECT_TRUE(irr(lapic(v), 0x51));         // an MSI: delivered by the writer
+  EXPECT_EQ(fake::run_work(), 0);
+}
+
+TEST_F(IrqfdTest, InInterruptContextTheWorkItemInjects) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long v = vcpu0();
+  msi_route(40, 0x53);
+  int efd = fake::make_eventfd();
+  ASSERT_EQ(irqfd(efd, 40), 0);
+  fake::set_in_interrupt(true);
+  fake::signal_eventfd(efd);
+  fake::set_in_interrupt(false);
+  EXPECT_FALSE(irr(lapic(v), 0x53));  // not yet: the work item injects
   EXPECT_EQ(fake::run_work(), 1);
-  EXPECT_TRUE(irr(lapic(v), 0x51));
+  EXPECT_TRUE(irr(lapic(v), 0x53));
+}
+
+TEST_F(IrqfdTest, APinRouteInjectsThroughTheWorkItem) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long v = vcpu0();
+  kvm_irqchip chip{};
+  chip.chip_id = KVM_IRQCHIP_IOAPIC;
+  ASSERT_EQ(vm_ioctl(vm_, KVM_GET_IRQCHIP, ptr(&chip)), 0);
+  chip.chip.ioapic.redirtbl[5].bits = 0x64;  // edge, fixed, APIC 0
+  ASSERT_EQ(vm_ioctl(vm_, KVM_SET_IRQCHIP, ptr(&chip)), 0);
+  int efd = fake::make_eventfd();
+  ASSERT_EQ(irqfd(efd, 5), 0);  // the default routes: GSI 5 to pin 5
+  fake::signal_eventfd(efd);
+  EXPECT_FALSE(irr(lapic(v), 0x64));
+  EXPECT_EQ(fake::run_work(), 1);
+  EXPECT_TRUE(irr(lapic(v), 0x64));
 }
 
 TEST_F(IrqfdTest, AnEventfdSignalledBeforehandInjectsAtOnce) {

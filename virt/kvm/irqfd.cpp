@@ -55,7 +55,16 @@ void Irqfds::release_all() {
   reap();
 }
 
-void Irqfds::on_signal(void* arg) { kvmg_work_queue(static_cast<Irqfd*>(arg)->inject); }
+void Irqfds::on_signal(void* arg) {
+  auto* irqfd = static_cast<Irqfd*>(arg);
+  // A writer in process context (a VMM's thread, vhost) delivers an MSI
+  // itself, without a round trip through the workqueue; in interrupt
+  // context, or for a line, the work item does it.
+  if (!irqfd->resamplefd && !kvmg_in_interrupt() &&
+      arch::irqfd_inject_atomic(irqfd->owner->vm_, irqfd->gsi))
+    return;
+  kvmg_work_queue(irqfd->inject);
+}
 
 void Irqfds::on_hangup(void* arg) {
   auto* irqfd = static_cast<Irqfd*>(arg);

@@ -31,6 +31,7 @@ kxx::Status vcpu_init(Vcpu&) { return kxx::OkStatus(); }
 // No in-kernel interrupt controller yet: no irqfd is ever assigned.
 kxx::Status irqfd_allowed(Vm&, bool) { return kxx::Errno::kInval; }
 void irqfd_inject(Vm&, uint32_t, bool) {}
+bool irqfd_inject_atomic(Vm&, uint32_t) { return false; }
 void irqfd_deassert(Vm&, uint32_t) {}
 void vcpu_destroy(Vcpu&) {}
 long vcpu_run(Vcpu&) { return to_ret(kxx::Errno::kOpNotSupp); }

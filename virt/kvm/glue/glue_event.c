@@ -51,6 +51,12 @@ void *kvmg_work_create(void (*fn)(void *arg), void *arg)
 }
 EXPORT_SYMBOL_GPL(kvmg_work_create);
 
+bool kvmg_in_interrupt(void)
+{
+	return in_interrupt();
+}
+EXPORT_SYMBOL_GPL(kvmg_in_interrupt);
+
 void kvmg_work_queue(void *work)
 {
 	schedule_work(&((struct kvmg_work *)work)->work);

@@ -456,6 +456,22 @@ void irqfd_inject(Vm& vm, uint32_t gsi, bool resample) {
   if (!resample) x86::set_irq(vm, gsi, false);
 }
 
+// MSI routes only: they take nothing but the local APICs' locks, which are
+// interrupt-safe. A pin route needs the PIC/I/O APIC lock, which process
+// context holds with interrupts on.
+bool irqfd_inject_atomic(Vm& vm, uint32_t gsi) {
+  x86::Irqchip* chip = x86::irqchip(vm);
+  if (!chip) return false;
+  RcuReadGuard rcu;
+  const x86::RoutingTable* t = chip->routing.load();
+  unsigned n = 0;
+  const x86::Route* r = t ? t->routes(gsi, &n) : nullptr;
+  for (unsigned i = 0; i < n; i++)
+    if (r[i].type != KVM_IRQ_ROUTING_MSI) return false;
+  for (unsigned i = 0; i < n; i++) x86::deliver_msi(vm, r[i].address_lo, r[i].address_hi, r[i].data);
+  return true;
+}
+
 void irqfd_deassert(Vm& vm, uint32_t gsi) { x86::set_irq(vm, gsi, false); }
 
 }  // namespace kvmpp::arch

@@ -92,7 +92,8 @@ inline constexpr uint32_t kApicBusCycleNs = 1;
 struct VcpuApic {
   explicit VcpuApic(Vcpu& v) : vcpu(v) {}
   Vcpu& vcpu;
-  Spinlock lock;
+  // Interrupt-safe: MSIs from irqfds are delivered from eventfd wake-ups.
+  IrqSafeSpinlock lock;
   Lapic lapic{kApicBusCycleNs};
   void* timer = nullptr;      // glue hrtimer: posts Vcpu::kRequestTimer
   uint64_t window = 0;        // the xAPIC page it holds a window for (0: none)
