@@ -468,7 +468,8 @@ bool irqfd_inject_atomic(Vm& vm, uint32_t gsi) {
   const x86::Route* r = t ? t->routes(gsi, &n) : nullptr;
   for (unsigned i = 0; i < n; i++)
     if (r[i].type != KVM_IRQ_ROUTING_MSI) return false;
-  for (unsigned i = 0; i < n; i++) x86::deliver_msi(vm, r[i].address_lo, r[i].address_hi, r[i].data);
+  for (unsigned i = 0; i < n; i++)
+    x86::deliver_msi(vm, r[i].address_lo, r[i].address_hi, r[i].data);
   return true;
 }
 
