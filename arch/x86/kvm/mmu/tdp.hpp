@@ -22,9 +22,11 @@ struct TdpFormat {
 };
 
 // AMD NPT uses the x86-64 page-table format; every nested walk counts as a
-// user access, so U/S is set at every level (APM "Nested Paging").
+// user access, so U/S is set at every level (APM "Nested Paging"). Accessed
+// is preset at every level, so the walker never writes an entry back (such
+// a write could race with a zap of the entry on another CPU).
 inline constexpr TdpFormat kNptFormat = {
-    .table = 0x7,                          // P | RW | US
+    .table = 0x7 | 0x20,                   // P | RW | US | A
     .leaf_read = 0x1 | 0x4 | 0x20 | 0x40,  // P | US | A | D
     .leaf_write = 0x2,                     // RW
     .present = 0x1,
