@@ -74,7 +74,10 @@ void kvmg_spin_unlock(struct kvmg_spinlock *l);
 
 /* ---- RCU ------------------------------------------------------------- */
 /* A read-side critical section (nestable; no sleeping inside), and waiting
- * for every section that began before the call to end (sleeps). */
+ * for every section that began before the call to end (sleeps). The wait
+ * is an expedited grace period: VMMs replace routing tables and bus maps
+ * while guests run (QEMU's split irqchip: on every I/O APIC write), and a
+ * normal grace period costs each such ioctl tens of milliseconds. */
 void kvmg_rcu_read_lock(void);
 void kvmg_rcu_read_unlock(void);
 void kvmg_synchronize_rcu(void);

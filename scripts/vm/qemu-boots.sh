@@ -100,6 +100,8 @@ report() { # NAME TAG
 	printf '%-24s %8s %8s\n' "$1" "$init" "$sinit" >> /tmp/table
 	[ -n "$BOOT_EXTRA" ] && dmesg | grep DBG | tail -20 | sed 's/^/# host-dbg: /'
 	[ -n "$BOOT_EXTRA" ] && grep -aiE "${BOOT_GREP:-tsc|clocksource}" "/tmp/q-ours-$2.log" | sed 's/^/# guest: /'
+	[ -n "$BOOT_EXTRA" ] && [ -f "/tmp/q-stock-$2.log" ] &&
+		grep -aiE "${BOOT_GREP:-tsc|clocksource}" "/tmp/q-stock-$2.log" | sed 's/^/# guest (stock): /'
 	if [ -z "$why" ]; then
 		echo "ok $n qemu $1 # init ${init}s"
 	elif [ "${2%-off}" != "$2" ] && [ "${2#*-1-}" = "$2" ] && [ "$why" = " no-disk-read no-disk-write no-poweroff qemu-rc=137 no-file-on-host" ]; then

@@ -183,6 +183,6 @@ EXPORT_SYMBOL_GPL(kvmg_rcu_read_unlock);
 
 void kvmg_synchronize_rcu(void)
 {
-	synchronize_rcu();
+	synchronize_rcu_expedited();
 }
 EXPORT_SYMBOL_GPL(kvmg_synchronize_rcu);
