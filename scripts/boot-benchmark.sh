@@ -9,11 +9,7 @@
 #   boot-benchmark.sh [M:N:IRQ[+M:N:IRQ...]]   (default q35:1:on+q35:1:on)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-"$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build-modules.sh" 6.12 cloud-amd64 amd64 "$BUILD/tree-6.12"
-"$ROOT/scripts/build-selftests.sh"
-kernel_dir=$(kernel_tree 6.12 cloud-amd64)
-"$ROOT/scripts/qemu-payload.sh" "$kernel_dir" "$BUILD/qemu-payload" > /dev/null
+prepare_qemu_job > /dev/null
 KVMPP_KERNEL_DIR=$kernel_dir KVMPP_MODULES=$BUILD/tree-6.12 KVMPP_PAYLOAD=$BUILD/qemu-payload \
   KVMPP_MEM=2G KVMPP_JOB_ARGS="stock,only=${1:-q35:1:on+q35:1:on}" \
   KVMPP_QEMU_EXTRA="-icount shift=0,align=off,sleep=off" KVMPP_SMP=1 \

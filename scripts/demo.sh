@@ -6,10 +6,6 @@
 # disk), then on the stock modules; both times to init are printed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-"$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build-modules.sh" 6.12 cloud-amd64 amd64 "$BUILD/tree-6.12"
-"$ROOT/scripts/build-selftests.sh"
-kernel_dir=$(kernel_tree 6.12 cloud-amd64)
-"$ROOT/scripts/qemu-payload.sh" "$kernel_dir" "$BUILD/qemu-payload"
+prepare_qemu_job
 KVMPP_KERNEL_DIR=$kernel_dir KVMPP_MODULES=$BUILD/tree-6.12 KVMPP_PAYLOAD=$BUILD/qemu-payload \
   KVMPP_MEM=2G "$ROOT/scripts/run-vm.sh" qemu-demo

@@ -12,3 +12,14 @@ die() { log "error: $*"; exit 1; }
 kernel_tree() { "$ROOT/scripts/fetch-kernel.sh" "$@"; }
 # Its build folder (KDIR), image and modules.
 kdir_of() { echo "$1"/usr/src/linux-headers-*-"$2"; }
+
+# What a job of Debian's QEMU in the test machine needs (demo.sh,
+# boot-benchmark.sh): the packages, our 6.12 modules, the selftests, the
+# test kernel and the QEMU payload ($BUILD/qemu-payload). Sets kernel_dir.
+prepare_qemu_job() {
+  "$ROOT/scripts/install-deps.sh"
+  "$ROOT/scripts/build-modules.sh" 6.12 cloud-amd64 amd64 "$BUILD/tree-6.12"
+  "$ROOT/scripts/build-selftests.sh"
+  kernel_dir=$(kernel_tree 6.12 cloud-amd64)
+  "$ROOT/scripts/qemu-payload.sh" "$kernel_dir" "$BUILD/qemu-payload"
+}

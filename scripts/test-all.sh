@@ -63,18 +63,24 @@ else
   echo "not ok - VM tests (no modules to test)"; failed=$((failed + 1))
 fi
 
+# A QEMU job in the test machine (scripts/vm/JOB.sh) on our modules, with
+# the payload built below: its TAP lines, added to the totals.
+run_qemu_job() { # JOB WHAT
+  local rc
+  KVMPP_KERNEL_DIR=$(kernel_tree 6.12 cloud-amd64) KVMPP_MODULES=$BUILD/tree-6.12 \
+    KVMPP_PAYLOAD=$BUILD/qemu-payload KVMPP_MEM=2G "$ROOT/scripts/run-vm.sh" "$1" > /dev/null
+  rc=$?
+  grep -aE '^(not )?ok |^# ' "$BUILD/vm-$1.log" | grep -v '^# |'
+  count_tap "$BUILD/vm-$1.log"
+  if [ $rc -ne 0 ] && ! grep -qa '^not ok' "$BUILD/vm-$1.log"; then
+    echo "not ok - the $2 job did not complete"; failed=$((failed + 1))
+  fi
+}
+
 if [ -f "$BUILD/tree-6.12/kvm-amd.ko" ]; then
   log "== QEMU boots Linux on our modules"
-  kernel_dir=$(kernel_tree 6.12 cloud-amd64)
-  if "$ROOT/scripts/qemu-payload.sh" "$kernel_dir" "$BUILD/qemu-payload" >/dev/null; then
-    KVMPP_KERNEL_DIR=$kernel_dir KVMPP_MODULES=$BUILD/tree-6.12 KVMPP_PAYLOAD=$BUILD/qemu-payload \
-      KVMPP_MEM=2G "$ROOT/scripts/run-vm.sh" qemu-boots > /dev/null
-    qemu_rc=$?
-    grep -aE '^(not )?ok |^# ' "$BUILD/vm-qemu-boots.log" | grep -v '^# |'
-    count_tap "$BUILD/vm-qemu-boots.log"
-    if [ $qemu_rc -ne 0 ] && ! grep -qa '^not ok' "$BUILD/vm-qemu-boots.log"; then
-      echo "not ok - the QEMU boot job did not complete"; failed=$((failed + 1))
-    fi
+  if "$ROOT/scripts/qemu-payload.sh" "$(kernel_tree 6.12 cloud-amd64)" "$BUILD/qemu-payload" >/dev/null; then
+    run_qemu_job qemu-boots "QEMU boot"
   else
     echo "not ok - building the QEMU payload"; failed=$((failed + 1))
   fi
@@ -84,14 +90,7 @@ fi
 # QEMU boot step built; KVMPP_MIGRATE=0 skips it.
 if [ "${KVMPP_MIGRATE:-1}" = 1 ] && [ -f "$BUILD/tree-6.12/kvm-amd.ko" ] && [ -d "$BUILD/qemu-payload" ]; then
   log "== QEMU live-migrates a guest on our modules"
-  KVMPP_KERNEL_DIR=$(kernel_tree 6.12 cloud-amd64) KVMPP_MODULES=$BUILD/tree-6.12 KVMPP_PAYLOAD=$BUILD/qemu-payload \
-    KVMPP_MEM=2G "$ROOT/scripts/run-vm.sh" qemu-migrate > /dev/null
-  mig_rc=$?
-  grep -aE '^(not )?ok |^# ' "$BUILD/vm-qemu-migrate.log" | grep -v '^# |'
-  count_tap "$BUILD/vm-qemu-migrate.log"
-  if [ $mig_rc -ne 0 ] && ! grep -qa '^not ok' "$BUILD/vm-qemu-migrate.log"; then
-    echo "not ok - the QEMU migration job did not complete"; failed=$((failed + 1))
-  fi
+  run_qemu_job qemu-migrate "QEMU migration"
 fi
 
 if [ "${KVMPP_SKIP_UPSTREAM:-0}" != 1 ]; then

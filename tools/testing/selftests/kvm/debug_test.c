@@ -353,6 +353,22 @@ static void test_general_detect(void)
 	EXPECT_EQ(*(uint16_t *)(vm->mem + vcpu_regs(v).rsp), CODE + 9);
 }
 
+/* A KVM_SET_VCPU_EVENTS argument with one exception, @nr, pending (or
+ * else already injected), carrying @payload. */
+static struct kvm_vcpu_events payload_event(uint8_t nr, int pending, uint64_t payload)
+{
+	struct kvm_vcpu_events e;
+
+	memset(&e, 0, sizeof(e));
+	e.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
+	e.exception.pending = pending;
+	e.exception.injected = !pending;
+	e.exception.nr = nr;
+	e.exception_has_payload = 1;
+	e.exception_payload = payload;
+	return e;
+}
+
 static void enable_payloads(struct vm *vm, int on)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXCEPTION_PAYLOAD, .args = { on } };
@@ -374,14 +390,9 @@ static void test_exception_payload(void)
 	EXPECT_EQ(e.exception.pending, 0);
 
 	/* A pending #PF with its CR2: read back as set, CR2 written on delivery. */
-	e.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
-	e.exception.pending = 1;
-	e.exception.injected = 0;
-	e.exception.nr = 14;
+	e = payload_event(14, 1, 0xdead000);
 	e.exception.has_error_code = 1;
 	e.exception.error_code = 2;
-	e.exception_has_payload = 1;
-	e.exception_payload = 0xdead000;
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &e) == 0);
 	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &got) == 0);
 	EXPECT_EQ(got.exception.pending, 1);
@@ -401,12 +412,7 @@ static void test_exception_payload(void)
 
 	/* A pending #DB's payload: new DR6 conditions (B1, BS). */
 	set_rip(v, CODE);
-	memset(&e, 0, sizeof(e));
-	e.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
-	e.exception.pending = 1;
-	e.exception.nr = 1;
-	e.exception_has_payload = 1;
-	e.exception_payload = DR6_BS | 2;
+	e = payload_event(1, 1, DR6_BS | 2);
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &e) == 0);
 	expect_guest_exception(v, 1);
 	ASSERT_TRUE(ioctl(v->fd, KVM_GET_DEBUGREGS, &dr) == 0);
@@ -414,12 +420,7 @@ static void test_exception_payload(void)
 
 	/* A payload flag on a non-pending exception is dropped (as upstream). */
 	set_rip(v, CODE);
-	memset(&e, 0, sizeof(e));
-	e.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
-	e.exception.injected = 1;
-	e.exception.nr = 14;
-	e.exception_has_payload = 1;
-	e.exception_payload = 0xbeef000;
+	e = payload_event(14, 0, 0xbeef000);
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_VCPU_EVENTS, &e) == 0);
 	ASSERT_TRUE(ioctl(v->fd, KVM_GET_VCPU_EVENTS, &got) == 0);
 	EXPECT_EQ(got.exception.injected, 1);
