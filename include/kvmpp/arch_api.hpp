@@ -26,6 +26,9 @@ struct ZappedTables {
 // Per-VM architecture state (x86: the TDP page tables), created with the VM.
 struct VmState;
 kxx::Result<VmState*> vm_init(Vm& vm);
+// Stop the VM-wide devices that inject into vCPUs on their own (x86: the
+// PIT's timer and its work), before the vCPUs are freed. Sleeps.
+void vm_stop_devices(VmState* state);
 void vm_destroy(VmState* state);
 
 // vCPU set-up and tear-down (the architectural reset state, the FPU).

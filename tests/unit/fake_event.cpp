@@ -39,6 +39,7 @@ int g_next_fd = 100000;
 int g_live = 0;
 std::deque<Work*> g_queue;
 bool g_in_interrupt = false;
+bool g_work_runs_when_destroyed = false;
 
 void ctx_put(Ctx* c) {
   if (--c->refs) return;
@@ -88,7 +89,9 @@ void kvmg_work_flush(void* work) {
 void kvmg_work_destroy(void* work) {
   auto* w = static_cast<Work*>(work);
   if (!w) return;
+  bool run = g_work_runs_when_destroyed && w->queued;
   unqueue(w);
+  if (run) w->fn(w->arg);
   kvmg_free(w);
 }
 
@@ -192,8 +195,10 @@ int run_work() {
 }
 int queued_work() { return int(g_queue.size()); }
 void set_in_interrupt(bool in) { g_in_interrupt = in; }
+void set_work_runs_when_destroyed(bool runs) { g_work_runs_when_destroyed = runs; }
 void reset_events() {
   g_in_interrupt = false;
+  g_work_runs_when_destroyed = false;
   for (auto& [fd, c] : std::map<int, Ctx*>(g_eventfds)) close_eventfd(fd);
   g_other_fds.clear();
 }

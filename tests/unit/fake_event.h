@@ -27,6 +27,9 @@ int run_work();
 // Whether kvmg_in_interrupt() says the caller is in interrupt context.
 void set_in_interrupt(bool in);
 int queued_work();
+// Whether kvmg_work_destroy() runs a queued item before freeing it, as the
+// kernel's cancel_work_sync() waits for an item that has already started.
+void set_work_runs_when_destroyed(bool runs);
 // Forget every fd (between tests).
 void reset_events();
 

@@ -260,6 +260,26 @@ TEST_F(PitVmTest, ClosingTheVmStopsTheTimer) {
   EXPECT_EQ(fake::queued_work(), 0);
 }
 
+// Found by the VM selftests (a general protection fault in a kworker, in
+// pic_interrupt_for): a tick's work that was already running when the VM
+// closed injected into vCPUs the VM had just freed. The PIT now stops
+// before the vCPUs go.
+TEST_F(PitVmTest, ATickRunningAtCloseSeesLiveVcpus) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  ASSERT_EQ(create(), 0);
+  long fd = add_vcpu(0);
+  auto& v = *static_cast<kvmpp::Vcpu*>(object(fd));
+  for (uint8_t b : {0x11, 0x20, 0x04, 0x01, 0xfe}) out(v, b == 0x11 ? 0x20 : 0x21, b);
+  out(v, 0x43, 0x34);
+  out(v, 0x40, 0x9c);
+  out(v, 0x40, 0x2e);
+  fake::advance_time(10 * kMs + 1000);  // a tick's work queued
+  ASSERT_EQ(fake::queued_work(), 1);
+  fake::set_work_runs_when_destroyed(true);
+  fake::close_all();  // AddressSanitizer reports an injection into a freed vCPU
+  EXPECT_EQ(fake::queued_work(), 0);
+}
+
 TEST_F(PitVmTest, AllocationFailuresLeaveNothing) {
   ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
   for (long n = 1; n <= 6; n++) {

@@ -38,9 +38,11 @@ kxx::Result<kxx::RefPtr<Vm>> Vm::create(unsigned long type) {
 
 Vm::~Vm() {
   // First: no notifier callback may run against a half-destroyed VM, and
-  // no irqfd may inject into it.
+  // no irqfd or device timer may inject into it (their work items look up
+  // the vCPUs).
   kvmg_mmu_notifier_unregister(mmu_notifier_);
   irqfds_.release_all();
+  if (arch_) arch::vm_stop_devices(arch_);
   if (vcpus_) {
     for (unsigned i = 0; i < online_vcpus_.load(); i++) delete vcpus_[i];
     delete[] vcpus_;

@@ -15,6 +15,7 @@ kxx::Result<VmState*> vm_init(Vm&) {
   if (!s) return kxx::Errno::kNoMem;
   return s;
 }
+void vm_stop_devices(VmState*) {}
 void vm_destroy(VmState* s) { delete s; }
 // No per-vCPU state yet (and no vCPU statistics).
 struct VcpuState {};

@@ -20,6 +20,8 @@ kxx::Result<VmState*> vm_init(Vm&) {
   return s;
 }
 
+void vm_stop_devices(VmState* s) { x86::destroy_pit(*s); }
+
 void vm_destroy(VmState* s) {
   x86::destroy_pit(*s);  // first: it injects through the irqchip
   x86::destroy_irqchip(*s);
