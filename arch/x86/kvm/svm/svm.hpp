@@ -9,6 +9,7 @@
 
 #include "svm_glue.h"
 #include "vmcb.hpp"
+#include "vmcb_state.hpp"
 
 namespace kvmpp::svm {
 
@@ -52,6 +53,7 @@ struct SvmVcpu {
   uint32_t asid = 0;
   unsigned int asid_cpu = ~0u;
   uint32_t asid_generation = 0;
+  SegmentCache segments;  // what the VMCB's save area holds (vmcb_state.hpp)
 };
 void* vcpu_create(unsigned int id);
 // Exceptions every guest runs with intercepted (svm_vcpu.cpp explains
@@ -64,9 +66,6 @@ void init_control(Vmcb& vmcb);
 void vcpu_free(void* v);
 // Open or close the interrupt window (X86_RUN_IRQ_WINDOW) for the next entry.
 void set_irq_window(Vmcb& vmcb, bool open);
-// Copy the architectural state into the VMCB, and back after an exit.
-void load_state(Vmcb& vmcb, const x86_state& s);
-void store_state(const Vmcb& vmcb, x86_state& s);
 // Enter the guest once (svm_run.cpp); interrupts are off.
 int vcpu_run(void* v, void* run);
 // Decode the exit in the VMCB (svm_exit.cpp).

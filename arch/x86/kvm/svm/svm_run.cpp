@@ -127,7 +127,7 @@ int vcpu_run(void* p, void* arg) {
     kvmg_x86_ibpb_on_switch();
     pc->last_vmcb = v.vmcb;
   }
-  load_state(vmcb, s);
+  load_state(vmcb, v.segments, s);
   set_irq_window(vmcb, run.flags & X86_RUN_IRQ_WINDOW);
   // NMIs are blocked until the handler's IRET: exit before it executes.
   if (run.flags & X86_RUN_IRET_WINDOW)
@@ -188,7 +188,7 @@ int vcpu_run(void* p, void* arg) {
   asm volatile("stgi" ::: "memory");
 
   uint64_t guest_dr6 = s.dr6;
-  store_state(vmcb, s);
+  store_state(vmcb, v.segments, s);
   if (debug.flags & X86_DEBUG_INTERCEPT_DB) s.dr6 = guest_dr6;
   // An event interrupted by the exit is delivered again on the next entry.
   s.event = unpack_event(vmcb.control.exit_int_info);
@@ -203,6 +203,7 @@ int vcpu_run(void* p, void* arg) {
     VmcbControl clean{};
     vmcb.control = clean;
     init_control(vmcb);
+    forget_state(v.segments);
   }
   return 0;
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// An SVM vCPU: its VMCB, the intercepts it runs with, and the translation
-// between the architectural state and the VMCB save area.
+// An SVM vCPU: its VMCB and the intercepts it runs with.
 #include <glue/glue.h>
 #include <kxx/new.hpp>
 
@@ -44,50 +43,6 @@ void init_control(Vmcb& vmcb) {
   c.nested_ctl = kNpEnable;
 }
 
-namespace {
-
-uint16_t pack_attrib(const x86_segment& s) {
-  if (s.unusable) return 0;
-  return uint16_t((s.type & 0xf) | (s.s & 1) << 4 | (s.dpl & 3) << 5 | (s.present & 1) << 7 |
-                  (s.avl & 1) << 8 | (s.l & 1) << 9 | (s.db & 1) << 10 | (s.g & 1) << 11);
-}
-
-void load_segment(VmcbSegment& v, const x86_segment& s) {
-  v.selector = s.selector;
-  v.attrib = pack_attrib(s);
-  v.limit = s.limit;
-  v.base = s.base;
-}
-
-void store_segment(const VmcbSegment& v, x86_segment& s) {
-  s.selector = v.selector;
-  s.limit = v.limit;
-  s.base = v.base;
-  s.type = v.attrib & 0xf;
-  s.s = (v.attrib >> 4) & 1;
-  s.dpl = (v.attrib >> 5) & 3;
-  s.present = (v.attrib >> 7) & 1;
-  s.avl = (v.attrib >> 8) & 1;
-  s.l = (v.attrib >> 9) & 1;
-  s.db = (v.attrib >> 10) & 1;
-  s.g = (v.attrib >> 11) & 1;
-  s.unusable = !s.present;
-}
-
-void load_dtable(VmcbSegment& v, const x86_dtable& d) {
-  v.limit = d.limit;
-  v.base = d.base;
-}
-
-void store_dtable(const VmcbSegment& v, x86_dtable& d) {
-  d.limit = uint16_t(v.limit);
-  d.base = v.base;
-}
-
-constexpr uint64_t kCr0Pe = 1;
-
-}  // namespace
-
 void* vcpu_create(unsigned int) {
   auto* v = new (kxx::Alloc::kSleep) SvmVcpu;
   if (!v) return nullptr;
@@ -109,50 +64,6 @@ void vcpu_free(void* p) {
   delete v;
 }
 
-void load_state(Vmcb& vmcb, const x86_state& s) {
-  VmcbSave& v = vmcb.save;
-  load_segment(v.es, s.seg[X86_ES]);
-  load_segment(v.cs, s.seg[X86_CS]);
-  load_segment(v.ss, s.seg[X86_SS]);
-  load_segment(v.ds, s.seg[X86_DS]);
-  load_segment(v.fs, s.seg[X86_FS]);
-  load_segment(v.gs, s.seg[X86_GS]);
-  load_segment(v.ldtr, s.seg[X86_LDTR]);
-  load_segment(v.tr, s.seg[X86_TR]);
-  load_dtable(v.gdtr, s.gdt);
-  load_dtable(v.idtr, s.idt);
-  // The CPL is SS.DPL in protected mode, 3 in virtual-8086 mode and 0 in
-  // real mode (APM "VMRUN").
-  constexpr uint64_t kRflagsVm = uint64_t(1) << 17;
-  v.cpl = !(s.cr0 & kCr0Pe) ? 0 : (s.rflags & kRflagsVm) ? 3 : s.seg[X86_SS].dpl;
-  // VMRUN requires EFER.SVME in the guest state; the guest never sees it.
-  v.efer = s.efer | kEferSvme;
-  v.cr0 = s.cr0;
-  v.cr2 = s.cr2;
-  v.cr3 = s.cr3;
-  v.cr4 = s.cr4;
-  v.dr6 = s.dr6;
-  // The guest's breakpoints are virtual: DR0-DR3 hold the host's values
-  // (or the debugger's, see vcpu_run), so none of the guest's may be armed.
-  v.dr7 = 0x400;
-  v.rflags = s.rflags;
-  v.rip = s.rip;
-  v.rsp = s.gpr[X86_RSP];
-  v.rax = s.gpr[X86_RAX];
-  v.star = s.star;
-  v.lstar = s.lstar;
-  v.cstar = s.cstar;
-  v.sfmask = s.sfmask;
-  v.kernel_gs_base = s.kernel_gs_base;
-  v.sysenter_cs = s.sysenter_cs;
-  v.sysenter_esp = s.sysenter_esp;
-  v.sysenter_eip = s.sysenter_eip;
-  v.g_pat = s.pat;
-  vmcb.control.tsc_offset = s.tsc_offset;
-  vmcb.control.int_state = s.interrupt_shadow ? 1 : 0;
-  vmcb.control.int_ctl = (vmcb.control.int_ctl & ~uint64_t(0xf)) | (s.cr8 & 0xf);
-}
-
 void set_irq_window(Vmcb& vmcb, bool open) {
   // A virtual interrupt of the highest priority that ignores V_TPR: the
   // CPU takes it, and the VINTR intercept exits, as soon as RFLAGS.IF is
@@ -168,41 +79,6 @@ void set_irq_window(Vmcb& vmcb, bool open) {
     c.int_ctl &= ~kWindow;
     c.intercept_misc1 &= ~misc1::kVintr;
   }
-}
-
-void store_state(const Vmcb& vmcb, x86_state& s) {
-  const VmcbSave& v = vmcb.save;
-  store_segment(v.es, s.seg[X86_ES]);
-  store_segment(v.cs, s.seg[X86_CS]);
-  store_segment(v.ss, s.seg[X86_SS]);
-  store_segment(v.ds, s.seg[X86_DS]);
-  store_segment(v.fs, s.seg[X86_FS]);
-  store_segment(v.gs, s.seg[X86_GS]);
-  store_segment(v.ldtr, s.seg[X86_LDTR]);
-  store_segment(v.tr, s.seg[X86_TR]);
-  store_dtable(v.gdtr, s.gdt);
-  store_dtable(v.idtr, s.idt);
-  s.efer = v.efer & ~kEferSvme;
-  s.cr0 = v.cr0;
-  s.cr2 = v.cr2;
-  s.cr3 = v.cr3;
-  s.cr4 = v.cr4;
-  s.dr6 = v.dr6;
-  s.rflags = v.rflags;
-  s.rip = v.rip;
-  s.gpr[X86_RSP] = v.rsp;
-  s.gpr[X86_RAX] = v.rax;
-  s.star = v.star;
-  s.lstar = v.lstar;
-  s.cstar = v.cstar;
-  s.sfmask = v.sfmask;
-  s.kernel_gs_base = v.kernel_gs_base;
-  s.sysenter_cs = v.sysenter_cs;
-  s.sysenter_esp = v.sysenter_esp;
-  s.sysenter_eip = v.sysenter_eip;
-  s.pat = v.g_pat;
-  s.interrupt_shadow = vmcb.control.int_state & 1;
-  s.cr8 = vmcb.control.int_ctl & 0xf;
 }
 
 }  // namespace kvmpp::svm
