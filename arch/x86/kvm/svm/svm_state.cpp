@@ -6,21 +6,28 @@
 namespace kvmpp::svm {
 namespace {
 
-// The VMCB's segment registers in enum x86_seg order.
-constexpr VmcbSegment VmcbSave::*kSegments[X86_NR_SEGS] = {
-    &VmcbSave::es, &VmcbSave::cs, &VmcbSave::ss,   &VmcbSave::ds,
-    &VmcbSave::fs, &VmcbSave::gs, &VmcbSave::ldtr, &VmcbSave::tr,
-};
-constexpr unsigned kGdt = X86_NR_SEGS, kIdt = X86_NR_SEGS + 1;
+// Where each of x86_state's segment registers (enum x86_seg order) is in the
+// save area's segment block, counted in VmcbSegment entries; GDTR and IDTR
+// sit between GS and LDTR.
+constexpr unsigned kSlot[X86_NR_SEGS] = {0, 1, 2, 3, 4, 5, 7, 9};
+constexpr unsigned kGdtSlot = 6, kIdtSlot = 8, kSlots = 10;
+static_assert(__builtin_offsetof(VmcbSave, tr) == kSlot[X86_TR] * sizeof(VmcbSegment));
+static_assert(__builtin_offsetof(VmcbSave, gdtr) == kGdtSlot * sizeof(VmcbSegment));
+static_assert(__builtin_offsetof(VmcbSave, idtr) == kIdtSlot * sizeof(VmcbSegment));
 
-// Byte-for-byte equality, a word at a time (padding included: a spurious
-// difference only costs one translation).
+VmcbSegment* slots(VmcbSave& v) { return &v.es; }
+const VmcbSegment* slots(const VmcbSave& v) { return &v.es; }
+
+// Whether two objects hold the same bytes (padding included: a spurious
+// difference only costs one translation). One unrolled pass of word XORs
+// and a single branch: this runs twice on every exit.
 template <typename T>
 bool same(const T& a, const T& b) {
   static_assert(sizeof(T) % sizeof(uint64_t) == 0);
   const auto* x = reinterpret_cast<const unsigned char*>(&a);
   const auto* y = reinterpret_cast<const unsigned char*>(&b);
   uint64_t diff = 0;
+#pragma GCC unroll 32
   for (unsigned i = 0; i < sizeof(T); i += sizeof(uint64_t)) {
     uint64_t p, q;
     __builtin_memcpy(&p, x + i, sizeof p);
@@ -28,6 +35,14 @@ bool same(const T& a, const T& b) {
     diff |= p ^ q;
   }
   return diff == 0;
+}
+
+// The VMCB's segment block as one object, for same().
+struct SegmentBlock {
+  VmcbSegment slot[kSlots];
+};
+const SegmentBlock& block(const VmcbSegment* first) {
+  return *reinterpret_cast<const SegmentBlock*>(first);
 }
 
 uint16_t pack_attrib(const x86_segment& s) {
@@ -68,45 +83,50 @@ void unpack_dtable(const VmcbSegment& v, x86_dtable& d) {
   d.base = v.base;
 }
 
+// The usual case, nothing changed, costs one comparison of each copy.
 void load_segments(VmcbSave& v, SegmentCache& c, x86_state& s) {
+  if (c.valid && same(s.seg, c.seg) && same(s.gdt, c.gdt) && same(s.idt, c.idt)) return;
+  VmcbSegment* hw = slots(v);
   for (unsigned i = 0; i < X86_NR_SEGS; i++) {
     if (c.valid && same(s.seg[i], c.seg[i])) continue;
-    VmcbSegment& hw = v.*kSegments[i];
-    pack_segment(hw, s.seg[i]);
-    unpack_segment(hw, s.seg[i]);
+    VmcbSegment& slot = hw[kSlot[i]];
+    pack_segment(slot, s.seg[i]);
+    unpack_segment(slot, s.seg[i]);
     c.seg[i] = s.seg[i];
-    c.vmcb[i] = hw;
+    c.vmcb[kSlot[i]] = slot;
   }
   if (!c.valid || !same(s.gdt, c.gdt)) {
     pack_dtable(v.gdtr, s.gdt);
     c.gdt = s.gdt;
-    c.vmcb[kGdt] = v.gdtr;
+    c.vmcb[kGdtSlot] = v.gdtr;
   }
   if (!c.valid || !same(s.idt, c.idt)) {
     pack_dtable(v.idtr, s.idt);
     c.idt = s.idt;
-    c.vmcb[kIdt] = v.idtr;
+    c.vmcb[kIdtSlot] = v.idtr;
   }
   c.valid = true;
 }
 
 void store_segments(const VmcbSave& v, SegmentCache& c, x86_state& s) {
+  const VmcbSegment* hw = slots(v);
+  if (same(block(hw), block(c.vmcb))) return;
   for (unsigned i = 0; i < X86_NR_SEGS; i++) {
-    const VmcbSegment& hw = v.*kSegments[i];
-    if (same(hw, c.vmcb[i])) continue;
-    unpack_segment(hw, s.seg[i]);
+    const VmcbSegment& slot = hw[kSlot[i]];
+    if (same(slot, c.vmcb[kSlot[i]])) continue;
+    unpack_segment(slot, s.seg[i]);
     c.seg[i] = s.seg[i];
-    c.vmcb[i] = hw;
+    c.vmcb[kSlot[i]] = slot;
   }
-  if (!same(v.gdtr, c.vmcb[kGdt])) {
+  if (!same(v.gdtr, c.vmcb[kGdtSlot])) {
     unpack_dtable(v.gdtr, s.gdt);
     c.gdt = s.gdt;
-    c.vmcb[kGdt] = v.gdtr;
+    c.vmcb[kGdtSlot] = v.gdtr;
   }
-  if (!same(v.idtr, c.vmcb[kIdt])) {
+  if (!same(v.idtr, c.vmcb[kIdtSlot])) {
     unpack_dtable(v.idtr, s.idt);
     c.idt = s.idt;
-    c.vmcb[kIdt] = v.idtr;
+    c.vmcb[kIdtSlot] = v.idtr;
   }
 }
 

@@ -19,14 +19,14 @@ namespace kvmpp::svm {
 // marking writers, keeps every writer of x86_state correct without knowing
 // about this cache.
 struct SegmentCache {
-  static constexpr unsigned kCount = X86_NR_SEGS + 2;  // ..., LDTR, TR, GDTR, IDTR
   bool valid = false;  // false: translate everything on the next entry
   // What x86_state held when the VMCB was last loaded or stored, in
-  // x86_state's form (segments first, then GDT and IDT)...
+  // x86_state's form...
   x86_segment seg[X86_NR_SEGS] = {};
   x86_dtable gdt = {}, idt = {};
-  // ...and in the VMCB's.
-  VmcbSegment vmcb[kCount] = {};
+  // ...and in the VMCB's, in the save area's order (ES, CS, SS, DS, FS, GS,
+  // GDTR, LDTR, IDTR, TR), so that one pass compares it with the VMCB.
+  VmcbSegment vmcb[10] = {};
 };
 
 // Copy the state into the VMCB before an entry. A segment that is loaded is
