@@ -65,7 +65,7 @@ TEST_F(SvmState, AnIoctlWriteReachesTheNextEntry) {
 TEST_F(SvmState, AGuestWriteReachesTheState) {
   round_trip();
   kvmpp::svm::load_state(*vmcb, cache, s);
-  vmcb->save.fs.base = 0x7000;  // WRFSBASE in the guest
+  vmcb->save.fs.base = 0x7000;   // WRFSBASE in the guest
   vmcb->save.gdtr.limit = 0xff;  // LGDT
   kvmpp::svm::store_state(*vmcb, cache, s);
   EXPECT_EQ(s.seg[X86_FS].base, 0x7000u);
