@@ -40,6 +40,13 @@ long kvmg_alloc_outstanding(void);
 /* Both return 0, or -EFAULT when any byte could not be copied. */
 int kvmg_copy_from_user(void *dst, uint64_t user_src, size_t n);
 int kvmg_copy_to_user(uint64_t user_dst, const void *src, size_t n);
+/* One naturally sized word (4 or 8 bytes, any alignment) from user memory:
+ * guest page-table entries and instruction bytes, read on every exit that
+ * decodes. Cheaper than kvmg_copy_from_user, whose size is not a
+ * compile-time constant (the kernel checks such copies against the
+ * destination object). 0, or -EFAULT. */
+int kvmg_read_user_u32(uint32_t *dst, uint64_t user_src);
+int kvmg_read_user_u64(uint64_t *dst, uint64_t user_src);
 
 /* Whether [addr, addr + size) is a valid user-space range (access_ok). */
 bool kvmg_user_range_ok(uint64_t addr, uint64_t size);

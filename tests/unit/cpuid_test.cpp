@@ -515,6 +515,26 @@ TEST_F(ExitTest, Cpuid) {
   EXPECT_EQ(obj(fd_).run()->exit_reason, unsigned(KVM_EXIT_INTERNAL_ERROR));
 }
 
+// The fetch reads one word when the instruction fits in it, and all 15
+// bytes when it does not (many prefixes) or when the word would cross into
+// the next page.
+TEST_F(ExitTest, CpuidLengthWhereverItIs) {
+  set_supported_table();
+  const std::vector<uint8_t> prefixed = {0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x0f, 0xa2};
+  ASSERT_TRUE(handle(X86_EXIT_CPUID, prefixed));
+  EXPECT_EQ(s().rip, kCode + prefixed.size());
+  s().rip = 0x1ffc;  // the word would reach past the page
+  ASSERT_TRUE(handle(X86_EXIT_CPUID, {0x66, 0x66, 0x0f, 0xa2}));
+  EXPECT_EQ(s().rip, 0x2000u);
+  s().rip = 0x1fff;  // the instruction itself crosses into the next page
+  ASSERT_TRUE(handle(X86_EXIT_CPUID, {0x0f, 0xa2}));
+  EXPECT_EQ(s().rip, 0x2001u);
+  s().rip = kMem - 8;  // the last word of memory
+  ASSERT_TRUE(handle(X86_EXIT_CPUID, {0x0f, 0xa2}));
+  EXPECT_EQ(s().rip, kMem - 6);
+  EXPECT_EQ(taken_exception(), -1);
+}
+
 TEST_F(ExitTest, Xsetbv) {
   const std::vector<uint8_t> xsetbv = {0x0f, 0x01, 0xd1};
   // CR4.OSXSAVE clear: #UD.

@@ -171,6 +171,8 @@ int kvmg_copy_from_user(void* dst, uint64_t src, size_t n) {
   memcpy(dst, reinterpret_cast<const void*>(src), n);
   return 0;
 }
+int kvmg_read_user_u32(uint32_t* dst, uint64_t src) { return kvmg_copy_from_user(dst, src, 4); }
+int kvmg_read_user_u64(uint64_t* dst, uint64_t src) { return kvmg_copy_from_user(dst, src, 8); }
 int kvmg_copy_to_user(uint64_t dst, const void* src, size_t n) {
   if (dst < fake::kBadUserLimit) return -EFAULT;
   memcpy(reinterpret_cast<void*>(dst), src, n);

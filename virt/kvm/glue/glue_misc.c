@@ -20,6 +20,18 @@ int kvmg_copy_from_user(void *dst, uint64_t user_src, size_t n)
 }
 EXPORT_SYMBOL_GPL(kvmg_copy_from_user);
 
+int kvmg_read_user_u32(uint32_t *dst, uint64_t user_src)
+{
+	return get_user(*dst, (u32 __user *)u64_to_user_ptr(user_src)) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_read_user_u32);
+
+int kvmg_read_user_u64(uint64_t *dst, uint64_t user_src)
+{
+	return get_user(*dst, (u64 __user *)u64_to_user_ptr(user_src)) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(kvmg_read_user_u64);
+
 int kvmg_copy_to_user(uint64_t user_dst, const void *src, size_t n)
 {
 	return copy_to_user(u64_to_user_ptr(user_dst), src, n) ? -EFAULT : 0;

@@ -39,6 +39,19 @@ bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len) {
 kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len) {
   auto* out = static_cast<uint8_t*>(buf);
   return for_each_page(vm, gpa, len, false, nullptr, [&](uint64_t hva, unsigned off, unsigned n) {
+    // Page-table entries and instruction words: the cheap single reads.
+    if (n == sizeof(uint64_t)) {
+      uint64_t v;
+      if (kvmg_read_user_u64(&v, hva)) return -1;
+      __builtin_memcpy(out + off, &v, sizeof v);
+      return 0;
+    }
+    if (n == sizeof(uint32_t)) {
+      uint32_t v;
+      if (kvmg_read_user_u32(&v, hva)) return -1;
+      __builtin_memcpy(out + off, &v, sizeof v);
+      return 0;
+    }
     return kvmg_copy_from_user(out + off, hva, n);
   });
 }

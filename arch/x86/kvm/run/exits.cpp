@@ -23,12 +23,46 @@ struct Fetched {
   uint8_t rex = 0;
 };
 
-// Fetch the instruction at CS:RIP and find where its prefixes end. Returns
-// -EAGAIN when the fetch faulted (the #PF is queued for the guest).
-kxx::Result<Fetched> fetch(Vcpu& vcpu) {
+// Where the legacy prefixes (and, in 64-bit code, the REX prefix after
+// them) of the fetched bytes end.
+void find_prefixes(Fetched& f, bool code64) {
+  f.start = 0;
+  f.rex = 0;
+  while (f.start < f.len) {
+    uint8_t b = f.bytes[f.start];
+    bool legacy = b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x36 ||
+                  b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65 || b == 0xf0;
+    if (legacy) {
+      f.start++;
+      continue;
+    }
+    if (code64 && (b & 0xf0) == 0x40) {
+      f.rex = b;
+      f.start++;
+    }
+    break;
+  }
+}
+
+// Fetch the instruction at CS:RIP and find where its prefixes end, with at
+// least @need bytes after them where they can be read (kMaxInsnLen: all
+// that can be). Returns -EAGAIN when the fetch faulted (the #PF is queued
+// for the guest).
+kxx::Result<Fetched> fetch(Vcpu& vcpu, unsigned need) {
   x86_state& s = vcpu.arch().regs;
+  const bool c64 = code64(s);
   Fetched f;
-  uint64_t linear = (code64(s) ? 0 : s.seg[X86_CS].base) + s.rip;
+  uint64_t linear = (c64 ? 0 : s.seg[X86_CS].base) + s.rip;
+  // The usual instruction is short, with few prefixes: one word inside the
+  // page holds it, and one word is the cheapest read there is (exits that
+  // skip an instruction pay this on every exit).
+  constexpr unsigned kWord = sizeof(uint64_t);
+  if (need < kMaxInsnLen && (linear & 0xfff) <= KVMG_PAGE_SIZE - kWord) {
+    TRY_STATUS(read_linear(vcpu, linear, f.bytes, kWord, kFetch));
+    f.len = kWord;
+    find_prefixes(f, c64);
+    if (f.start + need <= f.len) return f;
+  }
   // Never fetch across into a page the instruction may not use: stop at the
   // page end first, then the rest.
   unsigned first = kxx::min<unsigned>(kMaxInsnLen, unsigned(KVMG_PAGE_SIZE - (linear & 0xfff)));
@@ -44,20 +78,7 @@ kxx::Result<Fetched> fetch(Vcpu& vcpu) {
     s.event = event;
     s.cr2 = cr2;
   }
-  while (f.start < f.len) {
-    uint8_t b = f.bytes[f.start];
-    bool legacy = b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x36 ||
-                  b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65 || b == 0xf0;
-    if (legacy) {
-      f.start++;
-      continue;
-    }
-    if (code64(s) && (b & 0xf0) == 0x40) {
-      f.rex = b;
-      f.start++;
-    }
-    break;
-  }
+  find_prefixes(f, c64);
   return f;
 }
 
@@ -104,7 +125,7 @@ kxx::Result<Next> handle_cpuid(Vcpu& vcpu) {
 // guest_msr_access (msr/exit.cpp).
 kxx::Result<Next> handle_msr(Vcpu& vcpu, bool write) {
   const uint8_t* op = write ? kWrmsr : kRdmsr;
-  auto f = TRY(fetch(vcpu));
+  auto f = TRY(fetch(vcpu, 2));
   if (f.len - f.start < 2 || f.bytes[f.start] != op[0] || f.bytes[f.start + 1] != op[1])
     return report_emulation_failure(vcpu);
   if (cpl(vcpu.arch().regs) != 0) return inject(vcpu, kGpVector, true, 0);
@@ -116,7 +137,7 @@ kxx::Result<Next> handle_msr(Vcpu& vcpu, bool write) {
 // not allow or that breaks the XCR0 rules.
 kxx::Result<Next> handle_xsetbv(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
-  auto f = TRY(fetch(vcpu));
+  auto f = TRY(fetch(vcpu, 3));
   if (f.len - f.start < 3 || f.bytes[f.start] != 0x0f || f.bytes[f.start + 1] != 0x01 ||
       f.bytes[f.start + 2] != 0xd1)
     return report_emulation_failure(vcpu);
@@ -157,7 +178,7 @@ kxx::Result<Next> handle_cache_flush(Vcpu& vcpu, uint8_t second_byte) {
 // are not armed in the hardware.
 kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
   x86_state& s = vcpu.arch().regs;
-  auto f = TRY(fetch(vcpu));
+  auto f = TRY(fetch(vcpu, 3));
   if (f.len - f.start < 3 || f.bytes[f.start] != 0x0f ||
       f.bytes[f.start + 1] != (write ? 0x23 : 0x21))
     return report_emulation_failure(vcpu);
@@ -198,7 +219,7 @@ kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
 // the breakpoint; the others go ahead as if never intercepted.
 kxx::Result<Next> handle_soft_int(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
-  auto f = TRY(fetch(vcpu));
+  auto f = TRY(fetch(vcpu, 2));
   if (f.start >= f.len) return report_emulation_failure(vcpu);
   switch (f.bytes[f.start]) {
     case 0xcc: return handle_breakpoint(vcpu);
@@ -223,7 +244,7 @@ kxx::Result<Next> handle_soft_int(Vcpu& vcpu) {
 }  // namespace
 
 kxx::Result<bool> skip_instruction(Vcpu& vcpu, const uint8_t* opcode, unsigned len) {
-  auto f = TRY(fetch(vcpu));
+  auto f = TRY(fetch(vcpu, len));
   const Fetched& in = f;
   // Prefixes change nothing for these instructions, but a REX or legacy
   // prefix still counts in the length.
@@ -235,7 +256,7 @@ kxx::Result<bool> skip_instruction(Vcpu& vcpu, const uint8_t* opcode, unsigned l
 }
 
 unsigned string_source_segment(Vcpu& vcpu) {
-  auto f = fetch(vcpu);
+  auto f = fetch(vcpu, 1);
   if (!f.ok()) return X86_DS;
   unsigned seg = X86_DS;
   for (unsigned i = 0; i < f.value().start; i++) {
@@ -256,7 +277,7 @@ void step_over_soft_event(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
   if (!s.event.valid || !s.event_at_insn) return;
   s.event_at_insn = 0;
-  auto f = fetch(vcpu);
+  auto f = fetch(vcpu, 2);
   if (!f.ok() || f.value().start >= f.value().len) return;
   const Fetched& in = f.value();
   switch (in.bytes[in.start]) {
@@ -275,7 +296,7 @@ bool step_sti(Vcpu& vcpu) {
   // A fault while fetching is not the guest's here: the hardware runs it.
   x86_event event = s.event;
   uint64_t cr2 = s.cr2;
-  auto f = fetch(vcpu);
+  auto f = fetch(vcpu, 1);
   s.event = event;
   s.cr2 = cr2;
   if (!f.ok() || f.value().start >= f.value().len || f.value().bytes[f.value().start] != 0xfb)
@@ -294,7 +315,7 @@ Next report_emulation_failure(Vcpu& vcpu) {
   x86_state& s = vcpu.arch().regs;
   x86_event event = s.event;
   uint64_t cr2 = s.cr2;
-  auto f = fetch(vcpu);
+  auto f = fetch(vcpu, kMaxInsnLen);
   s.event = event;
   s.cr2 = cr2;
   if (f.ok())
