@@ -423,6 +423,19 @@ int apic_pending_interrupt(Vcpu& vcpu) {
   return pic_interrupt_for(vcpu) ? 0 : -1;
 }
 
+int apic_prepare_entry(Vcpu& vcpu) {
+  VcpuApic* a = vcpu_apic(vcpu);
+  if (!a) return -1;
+  int v;
+  {
+    SpinLockGuard g(a->lock);
+    vcpu.arch().regs.cr8 = (a->lapic.reg(apic::kTpr) >> 4) & 0xf;
+    v = a->lapic.highest_pending_irr();
+  }
+  if (v >= 0) return v;
+  return pic_interrupt_for(vcpu) ? 0 : -1;
+}
+
 int apic_ack_interrupt(Vcpu& vcpu) {
   VcpuApic* a = vcpu_apic(vcpu);
   if (!a) return -1;

@@ -22,6 +22,13 @@ bool interrupts_enabled(const x86_state& s) {
 // for a SIPI; SIPI: start in real mode at vector * 4096.
 void accept_init_sipi(Vcpu& vcpu) {
   VcpuApic* a = vcpu_apic(vcpu);
+  // Senders set these under the lock before posting the request that
+  // brings the vCPU here; taking the request (an atomic exchange) orders
+  // this peek after the stores, and a request still to come blocks the
+  // entry. Nearly every entry finds neither: no lock for them.
+  if (!a || (!__atomic_load_n(&a->init_pending, __ATOMIC_RELAXED) &&
+             !__atomic_load_n(&a->sipi_pending, __ATOMIC_RELAXED)))
+    return;
   bool init, sipi;
   uint8_t vector;
   {
@@ -143,9 +150,8 @@ bool prepare_interrupts(Vcpu& vcpu) {
   take_events(vcpu);
   // An NMI goes before any interrupt.
   if (prepare_nmi(vcpu)) return true;
-  apic_tpr_to_cr8(vcpu);
   x86_state& s = vcpu.arch().regs;
-  if (apic_pending_interrupt(vcpu) < 0) return false;
+  if (apic_prepare_entry(vcpu) < 0) return false;
   // One event per entry: an exception (or a re-injected event) goes first,
   // and the window exit comes right after it is delivered.
   if (s.event.valid || !interrupts_enabled(s)) return true;

@@ -218,6 +218,9 @@ void vapic_sync_to_guest(Vcpu& vcpu);
 void vapic_sync_from_guest(Vcpu& vcpu);
 // The vector an interrupt acknowledge would return now (APIC or PIC), or -1.
 int apic_pending_interrupt(Vcpu& vcpu);
+// Before an entry, in one pass under the APIC's lock: apic_tpr_to_cr8(),
+// then apic_pending_interrupt().
+int apic_prepare_entry(Vcpu& vcpu);
 // The INTA cycle: the vector to inject, or -1 when nothing is pending any more.
 int apic_ack_interrupt(Vcpu& vcpu);
 

@@ -153,10 +153,12 @@ static long run_loop(Vcpu& vcpu) {
     if (debug_step_sti(vcpu)) return 0;
     vapic_sync_to_guest(vcpu);
     bool trap_flag = debug_prepare_entry(vcpu, run);
+    const uint64_t cr8 = st.regs.cr8;  // the TPR's, since prepare_interrupts()
     auto entered = enter_guest(vcpu, run, irq_window || user_window);
     debug_finish_exit(vcpu, trap_flag);
     if (!entered.ok()) return entered.to_ret();
-    apic_cr8_to_tpr(vcpu);
+    // The guest wrote CR8: the TPR follows (no lock when it did not).
+    if (st.regs.cr8 != cr8) apic_cr8_to_tpr(vcpu);
     vapic_sync_from_guest(vcpu);
     rip_before = linear_rip(st.regs);
     auto next = handle_exit(vcpu, run.exit);
