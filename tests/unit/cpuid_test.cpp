@@ -2,6 +2,7 @@
 // CPUID: the table logic, KVM_GET_SUPPORTED_CPUID filtering of a fake host,
 // and KVM_SET_CPUID/KVM_SET_CPUID2/KVM_GET_CPUID2 on vCPUs.
 #include <arch/x86/kvm/cpuid/cpuid.hpp>
+#include <arch/x86/kvm/mmu/mmu.hpp>
 #include <arch/x86/kvm/run/run.hpp>
 #include <arch/x86/kvm/state/state.hpp>
 #include <virt/kvm/vcpu.hpp>
@@ -533,6 +534,23 @@ TEST_F(ExitTest, CpuidLengthWhereverItIs) {
   ASSERT_TRUE(handle(X86_EXIT_CPUID, {0x0f, 0xa2}));
   EXPECT_EQ(s().rip, kMem - 6);
   EXPECT_EQ(taken_exception(), -1);
+}
+
+// Guest-physical reads of every size, inside a page, across a page and at
+// the end of memory, all as the bytes are (reads of 4 to 16 bytes take
+// overlapping word reads).
+TEST_F(ExitTest, GuestReadsOfEverySize) {
+  for (uint64_t i = 0; i < kMem; i++) mem_[i] = uint8_t(i * 7 + (i >> 8));
+  kvmpp::Vm& vm = obj(fd_).vm();
+  for (unsigned len = 1; len <= 16; len++) {
+    for (uint64_t gpa : {uint64_t(0x123), uint64_t(0x2000 - len / 2), kMem - len}) {
+      uint8_t buf[16] = {};
+      ASSERT_TRUE(kvmpp::x86::read_gpa(vm, gpa, buf, len).ok()) << len << " at " << gpa;
+      EXPECT_EQ(memcmp(buf, mem_ + gpa, len), 0) << len << " at " << gpa;
+    }
+    uint8_t buf[16];
+    EXPECT_FALSE(kvmpp::x86::read_gpa(vm, kMem - len + 1, buf, len).ok()) << len;
+  }
 }
 
 TEST_F(ExitTest, Xsetbv) {

@@ -10,6 +10,28 @@
 namespace kvmpp::x86 {
 namespace {
 
+// Copy @n bytes from user memory at @hva. From 4 to 16 bytes (page-table
+// entries, instruction bytes, operands: every exit that decodes reads some)
+// take one or two overlapping word reads, much cheaper than a copy whose
+// size is not a compile-time constant.
+int read_user(uint8_t* out, uint64_t hva, unsigned n) {
+  if (n >= sizeof(uint64_t) && n <= 2 * sizeof(uint64_t)) {
+    uint64_t lo, hi;
+    if (kvmg_read_user_u64(&lo, hva) || kvmg_read_user_u64(&hi, hva + n - sizeof(hi))) return -1;
+    __builtin_memcpy(out + n - sizeof(hi), &hi, sizeof(hi));
+    __builtin_memcpy(out, &lo, sizeof(lo));
+    return 0;
+  }
+  if (n >= sizeof(uint32_t) && n < sizeof(uint64_t)) {
+    uint32_t lo, hi;
+    if (kvmg_read_user_u32(&lo, hva) || kvmg_read_user_u32(&hi, hva + n - sizeof(hi))) return -1;
+    __builtin_memcpy(out + n - sizeof(hi), &hi, sizeof(hi));
+    __builtin_memcpy(out, &lo, sizeof(lo));
+    return 0;
+  }
+  return kvmg_copy_from_user(out, hva, n);
+}
+
 // @copy(hva, offset, bytes) for each page of [gpa, gpa + len); @writer,
 // when writing, is the vCPU the write is logged for.
 template <typename Copy>
@@ -39,20 +61,7 @@ bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len) {
 kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len) {
   auto* out = static_cast<uint8_t*>(buf);
   return for_each_page(vm, gpa, len, false, nullptr, [&](uint64_t hva, unsigned off, unsigned n) {
-    // Page-table entries and instruction words: the cheap single reads.
-    if (n == sizeof(uint64_t)) {
-      uint64_t v;
-      if (kvmg_read_user_u64(&v, hva)) return -1;
-      __builtin_memcpy(out + off, &v, sizeof v);
-      return 0;
-    }
-    if (n == sizeof(uint32_t)) {
-      uint32_t v;
-      if (kvmg_read_user_u32(&v, hva)) return -1;
-      __builtin_memcpy(out + off, &v, sizeof v);
-      return 0;
-    }
-    return kvmg_copy_from_user(out + off, hva, n);
+    return read_user(out + off, hva, n);
   });
 }
 
