@@ -122,6 +122,18 @@ void kvmg_guest_exit_irqoff(void);
 void kvmg_guest_timing_exit_irqoff(void);
 /* A signal or a reschedule is pending: leave the run loop or yield. */
 bool kvmg_entry_must_wait(void);
+/* Halt polling's module parameters, with upstream's names and defaults
+ * (kvm.halt_poll_ns, halt_poll_ns_grow, halt_poll_ns_grow_start,
+ * halt_poll_ns_shrink; Documentation/virt/kvm/halt-polling.rst), as they
+ * are now (they are writable). */
+struct kvmg_halt_poll_params {
+	uint32_t max_ns, grow, grow_start, shrink;
+};
+void kvmg_halt_poll_params_get(struct kvmg_halt_poll_params *p);
+/* Stop busy-waiting: a signal, a reschedule, or another runnable task. */
+bool kvmg_poll_must_stop(void);
+/* A busy-wait loop's pause (cpu_relax). */
+void kvmg_cpu_relax(void);
 /* Whether the backend has virtualization on on this CPU (interrupts off):
  * false while a CPU goes offline, and after shutdown turned it off. */
 bool kvmg_virt_enabled_this_cpu(void);

@@ -253,6 +253,10 @@ void kvmg_cond_resched(void) {}
 void kvmg_guest_enter_irqoff(void) {}
 void kvmg_guest_exit_irqoff(void) {}
 bool kvmg_entry_must_wait(void) { return kvmg_signal_pending(); }
+bool kvmg_poll_must_stop(void) { return kvmg_signal_pending(); }
+void kvmg_halt_poll_params_get(struct kvmg_halt_poll_params* p) { *p = fake::g_halt_poll; }
+// A pause in a busy-wait: time moves on (and timers fire).
+void kvmg_cpu_relax(void) { fake::advance_time(fake::kCpuRelaxNs); }
 void kvmg_kick_cpu_wait(unsigned int) {}
 bool kvmg_virt_enabled_this_cpu(void) { return true; }
 void kvmg_x86_kick_cpu_async(unsigned int) {}
@@ -261,6 +265,9 @@ void kvmg_x86_kick_cpu_async(unsigned int) {}
 void kvmg_waitq_init(struct kvmg_waitq*) {}
 void kvmg_waitq_wake(struct kvmg_waitq*) {}
 int kvmg_waitq_wait(struct kvmg_waitq*, bool (*done)(void*), void* arg) {
+  for (uint64_t waited = 0; !done(arg) && fake::g_wait_passes_ns && waited < 1000000000;
+       waited += fake::g_wait_passes_ns)
+    fake::advance_time(fake::g_wait_passes_ns);
   return done(arg) ? 0 : -EINTR;
 }
 
@@ -420,6 +427,8 @@ void set_current_pid(int pid) { g_pid = pid; }
 std::vector<int>& yields() { return g_yields; }
 void reset() {
   close_all();
+  g_halt_poll = {0, 2, 10000, 2};
+  g_wait_passes_ns = 0;
   g_fail_after = 0;
   g_fail_fd = 0;
   g_mm = reinterpret_cast<const void*>(0x1000);

@@ -54,6 +54,14 @@ void set_current_pid(int pid);
 std::vector<int>& yields();
 // The monotonic clock: move it forward, firing the timers that expire.
 void advance_time(uint64_t ns);
+// Halt polling's module parameters (off unless a test turns it on), and
+// how far time moves in one busy-wait pause.
+inline kvmg_halt_poll_params g_halt_poll = {0, 2, 10000, 2};
+inline constexpr uint64_t kCpuRelaxNs = 100;
+// A wait that is not over at once lets time pass in steps of this much
+// (firing timers) until it is, for at most a second; 0: it ends at once, as
+// if interrupted by a signal.
+inline uint64_t g_wait_passes_ns = 0;
 uint64_t now_ns();
 // Reset everything above (not the allocation count).
 void reset();

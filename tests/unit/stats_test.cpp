@@ -121,11 +121,28 @@ TEST_F(StatsTest, VmLayout) {
 TEST_F(StatsTest, VcpuLayout) {
   long fd = vcpu_ioctl(vcpu_, KVM_GET_STATS_FD);
   ASSERT_GE(fd, 0);
-  check_layout(
-      read_all(fd), "kvm-4242/vcpu-3",
-      {"exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", "signal_exits", "pf_taken",
-       "pf_fixed", "pf_emulate", "insn_emulation", "insn_emulation_fail", "tlb_flush",
-       "irq_window_exits", "irq_injections", "halt_wakeup", "nmi_injections"});
+  check_layout(read_all(fd), "kvm-4242/vcpu-3",
+               {"exits",
+                "io_exits",
+                "mmio_exits",
+                "halt_exits",
+                "irq_exits",
+                "signal_exits",
+                "pf_taken",
+                "pf_fixed",
+                "pf_emulate",
+                "insn_emulation",
+                "insn_emulation_fail",
+                "tlb_flush",
+                "irq_window_exits",
+                "irq_injections",
+                "halt_wakeup",
+                "nmi_injections",
+                "halt_attempted_poll",
+                "halt_successful_poll",
+                "halt_poll_success_ns",
+                "halt_poll_fail_ns",
+                "halt_wait_ns"});
 }
 
 TEST_F(StatsTest, NamesAreUnique) {

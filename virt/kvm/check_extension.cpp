@@ -14,6 +14,7 @@ long check_extension(const Vm* vm, long cap) {
     case KVM_CAP_CHECK_EXTENSION_VM: return 1;
     case KVM_CAP_ENABLE_CAP_VM: return 1;
     case KVM_CAP_IMMEDIATE_EXIT: return 1;
+    case KVM_CAP_HALT_POLL: return 1;
     case KVM_CAP_USER_MEMORY: return 1;
     case KVM_CAP_USER_MEMORY2: return 1;
     case KVM_CAP_READONLY_MEM: return 1;

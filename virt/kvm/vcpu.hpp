@@ -12,6 +12,7 @@
 #include <kxx/unique_ptr.hpp>
 
 #include "dirty_ring.hpp"
+#include "halt_poll.hpp"
 
 namespace kvmpp {
 
@@ -66,6 +67,9 @@ class Vcpu {
   // Block until one of @mask is requested or a signal is pending (the
   // caller checks which). Returns -EINTR on a signal.
   kxx::Status wait_for_request(uint32_t mask);
+  // A halted vCPU's wait for one of @mask: poll for a while, then block
+  // (halt_poll.hpp). -EINTR on a signal; @out says how it went.
+  kxx::Status halt(uint32_t mask, HaltOutcome& out);
   // Guest mode, for kicks: the run loop sets it with interrupts off before
   // it checks requests, and clears it after the exit.
   void enter_guest_mode(unsigned cpu) {
@@ -91,6 +95,7 @@ class Vcpu {
   Mutex mutex_;
   kvmg_waitq waitq_;
   uint32_t wait_mask_ = 0;  // what wait_for_request() waits for
+  HaltPollWindow halt_poll_;
   void* pages_[arch::kVcpuOwnPages] = {};
   void* backend_vcpu_ = nullptr;
   arch::VcpuState* arch_ = nullptr;  // the arch layer's, opaque here

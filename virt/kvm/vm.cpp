@@ -60,6 +60,21 @@ void Vm::mark_dead(const char* why) {
   kvmg_warn_once(why);
 }
 
+HaltPollParams Vm::halt_poll_params() const {
+  kvmg_halt_poll_params g;
+  kvmg_halt_poll_params_get(&g);
+  HaltPollParams p{g.max_ns, g.grow, g.grow_start, g.shrink};
+  if (int64_t own = halt_poll_max_ns_.load(); own >= 0) p.max_ns = uint32_t(own);
+  return p;
+}
+
+kxx::Status Vm::set_halt_poll_max(uint64_t ns) {
+  // The window is 32 bits wide, as upstream's.
+  if (ns > 0xffffffffull) return kxx::Errno::kInval;
+  halt_poll_max_ns_.store(int64_t(ns));
+  return kxx::OkStatus();
+}
+
 unsigned Vm::max_vcpu_ids() const {
   unsigned n = __atomic_load_n(&max_vcpu_ids_, __ATOMIC_ACQUIRE);
   return n ? n : arch::kMaxVcpuIds;

@@ -16,6 +16,7 @@
 
 #include "coalesced_io.hpp"
 #include "dirty_log.hpp"
+#include "halt_poll.hpp"
 #include "io_bus.hpp"
 #include "ioeventfd.hpp"
 #include "irqfd.hpp"
@@ -49,6 +50,11 @@ class Vm : public kxx::RefCounted<Vm> {
     return set_max_vcpu_ids_locked(n);
   }
   unsigned max_vcpu_ids() const;
+  // Halt polling for this VM's vCPUs: the module's parameters, with the
+  // maximum KVM_CAP_HALT_POLL set (any time, any number of times) in place
+  // of kvm.halt_poll_ns.
+  HaltPollParams halt_poll_params() const;
+  kxx::Status set_halt_poll_max(uint64_t ns);
   // Run @fn under the configuration lock, which vCPU creation also takes;
   // @fn learns whether any vCPU was created (KVM_CREATE_IRQCHIP and other
   // set-up that must precede vCPUs).
@@ -119,7 +125,8 @@ class Vm : public kxx::RefCounted<Vm> {
   Mutex lock_;
   bool dead_ = false;
   // Protected by lock_:
-  unsigned max_vcpu_ids_ = 0;  // 0 until set or until the first vCPU
+  unsigned max_vcpu_ids_ = 0;                  // 0 until set or until the first vCPU
+  kxx::Atomic<int64_t> halt_poll_max_ns_{-1};  // KVM_CAP_HALT_POLL's; -1: unset
   unsigned created_vcpus_ = 0;
   kxx::Bitmap vcpu_ids_;    // ids in use
   Vcpu** vcpus_ = nullptr;  // [arch::kMaxVcpus], in creation order

@@ -19,6 +19,7 @@ kxx::Status enable_cap(Vm& vm, unsigned long uarg) {
     case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: return enable_manual_dirty_log_protect(vm, cap.args[0]);
     case KVM_CAP_DIRTY_LOG_RING:
     case KVM_CAP_DIRTY_LOG_RING_ACQ_REL: return enable_dirty_ring(vm, cap.args[0]);
+    case KVM_CAP_HALT_POLL: return vm.set_halt_poll_max(cap.args[0]);
     default: return arch::vm_enable_cap(vm, cap);
   }
 }

@@ -10,6 +10,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
@@ -74,6 +75,42 @@ bool kvmg_entry_must_wait(void)
 	return signal_pending(current) || need_resched();
 }
 EXPORT_SYMBOL_GPL(kvmg_entry_must_wait);
+
+/*
+ * Halt polling's parameters, with upstream's names, meanings and x86
+ * defaults (Documentation/virt/kvm/halt-polling.rst). Writable: a change
+ * applies from each vCPU's next halt.
+ */
+static unsigned int halt_poll_ns = 200000;
+module_param(halt_poll_ns, uint, 0644);
+static unsigned int halt_poll_ns_grow = 2;
+module_param(halt_poll_ns_grow, uint, 0644);
+static unsigned int halt_poll_ns_grow_start = 10000;
+module_param(halt_poll_ns_grow_start, uint, 0644);
+static unsigned int halt_poll_ns_shrink = 2;
+module_param(halt_poll_ns_shrink, uint, 0644);
+
+void kvmg_halt_poll_params_get(struct kvmg_halt_poll_params *p)
+{
+	p->max_ns = READ_ONCE(halt_poll_ns);
+	p->grow = READ_ONCE(halt_poll_ns_grow);
+	p->grow_start = READ_ONCE(halt_poll_ns_grow_start);
+	p->shrink = READ_ONCE(halt_poll_ns_shrink);
+}
+EXPORT_SYMBOL_GPL(kvmg_halt_poll_params_get);
+
+bool kvmg_poll_must_stop(void)
+{
+	/* Polling only borrows a CPU nothing else wants. */
+	return signal_pending(current) || need_resched() || !single_task_running();
+}
+EXPORT_SYMBOL_GPL(kvmg_poll_must_stop);
+
+void kvmg_cpu_relax(void)
+{
+	cpu_relax();
+}
+EXPORT_SYMBOL_GPL(kvmg_cpu_relax);
 
 void kvmg_cond_resched(void)
 {

@@ -46,22 +46,27 @@ inline constexpr StatDesc kArchVmStatDescs[unsigned(kNumVmStats) - kGenericVmSta
 };
 // vCPU: all counted by the x86 layer.
 enum VcpuStat : unsigned {
-  kVcpuStatExits,              // every exit from the guest
-  kVcpuStatIoExits,            // port I/O intercepts
-  kVcpuStatMmioExits,          // KVM_EXIT_MMIO returns to user space
-  kVcpuStatHaltExits,          // HLT intercepts
-  kVcpuStatIrqExits,           // exits for a host interrupt or NMI
-  kVcpuStatSignalExits,        // KVM_RUN returns for a pending signal
-  kVcpuStatPfTaken,            // nested page faults
-  kVcpuStatPfFixed,            // ... that mapped guest RAM
-  kVcpuStatPfEmulate,          // ... that went to the instruction emulator
-  kVcpuStatInsnEmulation,      // instructions emulated (MMIO)
-  kVcpuStatInsnEmulationFail,  // KVM_EXIT_INTERNAL_ERROR for emulation
-  kVcpuStatTlbFlush,           // guest TLB flushes requested of this vCPU
-  kVcpuStatIrqWindowExits,     // exits when the guest could take an interrupt
-  kVcpuStatIrqInjections,      // interrupts from the local APIC injected
-  kVcpuStatHaltWakeup,         // halted (in-kernel HLT) vCPU made runnable again
-  kVcpuStatNmiInjections,      // NMIs injected
+  kVcpuStatExits,               // every exit from the guest
+  kVcpuStatIoExits,             // port I/O intercepts
+  kVcpuStatMmioExits,           // KVM_EXIT_MMIO returns to user space
+  kVcpuStatHaltExits,           // HLT intercepts
+  kVcpuStatIrqExits,            // exits for a host interrupt or NMI
+  kVcpuStatSignalExits,         // KVM_RUN returns for a pending signal
+  kVcpuStatPfTaken,             // nested page faults
+  kVcpuStatPfFixed,             // ... that mapped guest RAM
+  kVcpuStatPfEmulate,           // ... that went to the instruction emulator
+  kVcpuStatInsnEmulation,       // instructions emulated (MMIO)
+  kVcpuStatInsnEmulationFail,   // KVM_EXIT_INTERNAL_ERROR for emulation
+  kVcpuStatTlbFlush,            // guest TLB flushes requested of this vCPU
+  kVcpuStatIrqWindowExits,      // exits when the guest could take an interrupt
+  kVcpuStatIrqInjections,       // interrupts from the local APIC injected
+  kVcpuStatHaltWakeup,          // halted (in-kernel HLT) vCPU made runnable again
+  kVcpuStatNmiInjections,       // NMIs injected
+  kVcpuStatHaltAttemptedPoll,   // halts that polled (virt/kvm/halt_poll.hpp)
+  kVcpuStatHaltSuccessfulPoll,  // ... and were woken while polling
+  kVcpuStatHaltPollSuccessNs,   // time polled by those
+  kVcpuStatHaltPollFailNs,      // time polled by the others
+  kVcpuStatHaltWaitNs,          // time asleep in halts
   kNumVcpuStats
 };
 inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
@@ -81,6 +86,11 @@ inline constexpr StatDesc kVcpuStatDescs[kNumVcpuStats] = {
     {"irq_injections", kStatCounter},
     {"halt_wakeup", kStatCounter},
     {"nmi_injections", kStatCounter},
+    {"halt_attempted_poll", kStatCounter},
+    {"halt_successful_poll", kStatCounter},
+    {"halt_poll_success_ns", kStatCounter},
+    {"halt_poll_fail_ns", kStatCounter},
+    {"halt_wait_ns", kStatCounter},
 };
 
 // Per-vCPU architecture state: private to the x86 layer (arch/x86/kvm/x86.hpp);

@@ -67,6 +67,16 @@ void take_events(Vcpu& vcpu) {
   accept_init_sipi(vcpu);
 }
 
+void count_halt(Stats<arch::kNumVcpuStats>& stats, const HaltOutcome& h) {
+  if (h.polled) {
+    stats.inc(arch::kVcpuStatHaltAttemptedPoll);
+    if (h.woke_in_poll) stats.inc(arch::kVcpuStatHaltSuccessfulPoll);
+    stats.add(h.woke_in_poll ? arch::kVcpuStatHaltPollSuccessNs : arch::kVcpuStatHaltPollFailNs,
+              h.poll_ns);
+  }
+  stats.add(arch::kVcpuStatHaltWaitNs, h.wait_ns);
+}
+
 // What ends a halt: an interrupt the guest would take, or an event queued
 // for delivery.
 bool halt_ends(Vcpu& vcpu) {
@@ -171,7 +181,12 @@ kxx::Status wait_until_runnable(Vcpu& vcpu) {
       st.stats.inc(arch::kVcpuStatHaltWakeup);
     }
     if (st.mp_state == KVM_MP_STATE_RUNNABLE) return kxx::OkStatus();
-    TRY_STATUS(vcpu.wait_for_request(Vcpu::kEntryBlockingRequests));
+    HaltOutcome h;
+    kxx::Status s = st.mp_state == KVM_MP_STATE_HALTED
+                        ? vcpu.halt(Vcpu::kEntryBlockingRequests, h)
+                        : vcpu.wait_for_request(Vcpu::kEntryBlockingRequests);
+    count_halt(st.stats, h);
+    TRY_STATUS(s);
   }
 }
 

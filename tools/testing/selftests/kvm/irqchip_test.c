@@ -230,6 +230,64 @@ static void test_signal_ends_halt(void)
 	EXPECT_EQ(v->run->io.port, 0x10);
 }
 
+/* Halts woken by the APIC timer, reported to user space by the handler,
+ * which returns to the halt; user space ends each interrupt (ISR). */
+GUEST_CODE(halt_loop, ".code16\n"
+	   "0:" IVT_SET(0x40)
+	   " sti\n"
+	   "1: hlt\n jmp 1b\n"
+	   "9: out %al, $0x10\n iret\n");
+
+/* Halt polling: the window grows with halts shorter than the maximum until
+ * a poll catches the wake-up; KVM_CAP_HALT_POLL sets the VM's maximum (0:
+ * no polling) in place of kvm.halt_poll_ns. */
+static void test_halt_polling(void)
+{
+	struct vm *vm = vm_with_irqchip();
+	struct vcpu *v = vm_add_vcpu(vm, 0);
+	int stats = ioctl(v->fd, KVM_GET_STATS_FD, 0);
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_HALT_POLL, .args = { 50000000 } };
+	uint64_t attempted;
+	int i;
+
+	ASSERT_TRUE(stats >= 0);
+	EXPECT_EQ(ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL), 1);
+	ASSERT_TRUE(ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0); /* 50 ms */
+	vm_load(vm, 0x1000, halt_loop_start, halt_loop_end);
+	vcpu_real_mode(v, 0x1000);
+	set_apic_reg(v, APIC_SVR, 0x1ff);
+	set_apic_reg(v, APIC_TDCR, 0xb);
+	set_apic_reg(v, APIC_LVT_TIMER, 0x40);
+	/* 1 ms halts: a window from 10 us, doubling, catches one by the 9th. */
+	for (i = 0; i < 16; i++) {
+		set_apic_reg(v, APIC_TMICT, 1000000);
+		vcpu_run_expect(v, KVM_EXIT_IO);
+		EXPECT_EQ(v->run->io.port, 0x10);
+		set_apic_reg(v, 0x100 + 0x20, 0); /* end the interrupt: ISR bit 0x40 */
+	}
+	attempted = stats_value(stats, "halt_attempted_poll");
+	EXPECT_TRUE(attempted >= 8);
+	EXPECT_TRUE(stats_value(stats, "halt_successful_poll") >= 1);
+	EXPECT_TRUE(stats_value(stats, "halt_poll_success_ns") > 0);
+	EXPECT_TRUE(stats_value(stats, "halt_wait_ns") > 0);
+
+	cap.args[0] = 0;
+	ASSERT_TRUE(ioctl(vm->fd, KVM_ENABLE_CAP, &cap) == 0);
+	for (i = 0; i < 3; i++) {
+		set_apic_reg(v, APIC_TMICT, 1000000);
+		vcpu_run_expect(v, KVM_EXIT_IO);
+		set_apic_reg(v, 0x100 + 0x20, 0);
+	}
+	EXPECT_EQ(stats_value(stats, "halt_attempted_poll"), attempted);
+
+	cap.args[0] = 1ull << 32; /* wider than a window */
+	EXPECT_ERRNO(ioctl(vm->fd, KVM_ENABLE_CAP, &cap), EINVAL);
+	cap.args[0] = 0;
+	cap.flags = 1;
+	EXPECT_ERRNO(ioctl(vm->fd, KVM_ENABLE_CAP, &cap), EINVAL);
+	close(stats);
+}
+
 int main(void)
 {
 	static const struct test tests[] = {
@@ -239,6 +297,7 @@ int main(void)
 		TEST(test_apic_timer_wakes_halted_vcpu),
 		TEST(test_tsc_deadline_wakes_halted_vcpu),
 		TEST(test_signal_ends_halt),
+		TEST(test_halt_polling),
 		{ 0 },
 	};
 	return run_tests(tests);

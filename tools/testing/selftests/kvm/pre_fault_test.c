@@ -10,28 +10,6 @@
 
 #include "lib/vm.h"
 
-static uint64_t stat(int fd, const char *name)
-{
-	struct kvm_stats_header h;
-	char buf[16 + 48];
-	uint32_t i;
-	uint64_t v;
-
-	ASSERT_TRUE(pread(fd, &h, sizeof(h), 0) == sizeof(h));
-	for (i = 0; i < h.num_desc; i++) {
-		struct kvm_stats_desc *d = (void *)buf;
-
-		ASSERT_TRUE(pread(fd, buf, sizeof(buf), h.desc_offset + i * sizeof(buf)) ==
-			    sizeof(buf));
-		if (strcmp(buf + 16, name))
-			continue;
-		ASSERT_TRUE(pread(fd, &v, 8, h.data_offset + d->offset) == 8);
-		return v;
-	}
-	test_fail(__FILE__, __LINE__, "no statistic %s", name);
-	exit(1);
-}
-
 /* -errno or 0, the range updated in place. */
 static int pre_fault(int vcpu, struct kvm_pre_fault_memory *r)
 {
@@ -121,12 +99,12 @@ static void test_guest_takes_no_fault(void)
 	EXPECT_EQ(pre_fault(v->fd, &r), 0);
 	EXPECT_EQ(r.gpa, 0x10000);
 	EXPECT_EQ(r.size, 0);
-	EXPECT_EQ(stat(vm_stats, "pages_4k") + 512 * stat(vm_stats, "pages_2m"), 16);
+	EXPECT_EQ(stats_value(vm_stats, "pages_4k") + 512 * stats_value(vm_stats, "pages_2m"), 16);
 	vcpu_real_mode(v, 0x1000);
 	vcpu_run_expect(v, KVM_EXIT_HLT);
-	EXPECT_EQ(stat(vcpu_stats, "pf_taken"), 0);
+	EXPECT_EQ(stats_value(vcpu_stats, "pf_taken"), 0);
 	EXPECT_EQ(vm->mem[0x8001], 0);
-	EXPECT_EQ(stat(vm_stats, "pages_4k"), 16);
+	EXPECT_EQ(stats_value(vm_stats, "pages_4k"), 16);
 }
 
 static void test_untouched_memory_maps_read_only(void)
@@ -152,7 +130,7 @@ static void test_untouched_memory_maps_read_only(void)
 	 * or twice (breaking CoW for the guest invalidates the lookup, and the
 	 * guest faults again). Reads faulting too would make it 14 or more.
 	 */
-	uint64_t faults = stat(vcpu_stats, "pf_taken");
+	uint64_t faults = stats_value(vcpu_stats, "pf_taken");
 
 	EXPECT_TRUE(faults >= 7 && faults <= 13);
 }

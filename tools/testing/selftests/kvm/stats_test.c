@@ -128,7 +128,8 @@ static void test_vcpu_layout(void)
 				"signal_exits", "pf_taken", "pf_fixed", "pf_emulate",
 				"insn_emulation", "insn_emulation_fail", "tlb_flush",
 				"irq_window_exits", "irq_injections", "halt_wakeup",
-				"nmi_injections" };
+				"nmi_injections", "halt_attempted_poll", "halt_successful_poll",
+				"halt_poll_success_ns", "halt_poll_fail_ns", "halt_wait_ns" };
 	struct stats s;
 	char id[48];
 	int i;
@@ -236,7 +237,7 @@ static void test_files_keep_the_vm(void)
 	close(b);
 	close(c);
 	read_stats(d, &s);
-	EXPECT_EQ(s.n, 16); /* the vCPU statistics (test_vcpu_layout) */
+	EXPECT_EQ(s.n, 21); /* the vCPU statistics (test_vcpu_layout) */
 	close(d);
 	EXPECT_EQ(fcntl(d, F_GETFD), -1);
 }

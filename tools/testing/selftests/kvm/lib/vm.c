@@ -193,3 +193,25 @@ int apic_irr(struct vcpu *vcpu, uint8_t vector)
 {
 	return (apic_reg(vcpu, APIC_IRR + (vector / 32) * 0x10) >> (vector % 32)) & 1;
 }
+
+uint64_t stats_value(int fd, const char *name)
+{
+	struct kvm_stats_header h;
+	char buf[16 + 48];
+	uint32_t i;
+	uint64_t v;
+
+	ASSERT_TRUE(pread(fd, &h, sizeof(h), 0) == sizeof(h));
+	for (i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc *d = (void *)buf;
+
+		ASSERT_TRUE(pread(fd, buf, sizeof(buf), h.desc_offset + i * sizeof(buf)) ==
+			    sizeof(buf));
+		if (strcmp(buf + 16, name))
+			continue;
+		ASSERT_TRUE(pread(fd, &v, 8, h.data_offset + d->offset) == 8);
+		return v;
+	}
+	test_fail(__FILE__, __LINE__, "no statistic %s", name);
+	exit(1);
+}

@@ -51,6 +51,8 @@ struct vm *vm_with_irqchip(void);
 #define APIC_TDCR 0x3e0
 void set_apic_reg(struct vcpu *vcpu, unsigned int reg, uint32_t val);
 uint32_t apic_reg(struct vcpu *vcpu, unsigned int reg);
+/* The statistic @name of a KVM_GET_STATS_FD file. */
+uint64_t stats_value(int fd, const char *name);
 /* Whether @vector is set in the local APIC's IRR. */
 int apic_irr(struct vcpu *vcpu, uint8_t vector);
 
