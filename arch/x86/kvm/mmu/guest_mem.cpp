@@ -10,25 +10,29 @@
 namespace kvmpp::x86 {
 namespace {
 
+// @n bytes from user memory at @hva, sizeof(Word) <= n <= 2 * sizeof(Word):
+// one word read, or two that overlap.
+template <typename Word>
+int read_words(uint8_t* out, uint64_t hva, unsigned n, int (*read)(Word*, uint64_t)) {
+  Word lo, hi;
+  if (read(&lo, hva)) return -1;
+  if (n > sizeof(Word)) {
+    if (read(&hi, hva + n - sizeof(Word))) return -1;
+    __builtin_memcpy(out + n - sizeof(Word), &hi, sizeof(Word));
+  }
+  __builtin_memcpy(out, &lo, sizeof(Word));
+  return 0;
+}
+
 // Copy @n bytes from user memory at @hva. From 4 to 16 bytes (page-table
 // entries, instruction bytes, operands: every exit that decodes reads some)
-// take one or two overlapping word reads, much cheaper than a copy whose
-// size is not a compile-time constant.
+// take word reads, much cheaper than a copy whose size is not a
+// compile-time constant.
 int read_user(uint8_t* out, uint64_t hva, unsigned n) {
-  if (n >= sizeof(uint64_t) && n <= 2 * sizeof(uint64_t)) {
-    uint64_t lo, hi;
-    if (kvmg_read_user_u64(&lo, hva) || kvmg_read_user_u64(&hi, hva + n - sizeof(hi))) return -1;
-    __builtin_memcpy(out + n - sizeof(hi), &hi, sizeof(hi));
-    __builtin_memcpy(out, &lo, sizeof(lo));
-    return 0;
-  }
-  if (n >= sizeof(uint32_t) && n < sizeof(uint64_t)) {
-    uint32_t lo, hi;
-    if (kvmg_read_user_u32(&lo, hva) || kvmg_read_user_u32(&hi, hva + n - sizeof(hi))) return -1;
-    __builtin_memcpy(out + n - sizeof(hi), &hi, sizeof(hi));
-    __builtin_memcpy(out, &lo, sizeof(lo));
-    return 0;
-  }
+  if (n >= sizeof(uint64_t) && n <= 2 * sizeof(uint64_t))
+    return read_words<uint64_t>(out, hva, n, kvmg_read_user_u64);
+  if (n >= sizeof(uint32_t) && n < sizeof(uint64_t))
+    return read_words<uint32_t>(out, hva, n, kvmg_read_user_u32);
   return kvmg_copy_from_user(out, hva, n);
 }
 
