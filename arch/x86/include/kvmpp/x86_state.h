@@ -175,6 +175,7 @@ struct x86_run {
 	uint64_t tdp_root;     /* physical address of the NPT/EPT root */
 	unsigned int flags;    /* enum x86_run_flags */
 	unsigned int passthrough; /* enum x86_passthrough */
+	unsigned int cpu;      /* the CPU this entry runs on (interrupts are off) */
 	/* With X86_DEBUG_INTERCEPT_DB the guest runs with a clean DR6 (its own
 	 * state->dr6 is kept), so that X86_EXIT_DEBUG reports this run's bits. */
 	struct x86_debug debug;

@@ -53,6 +53,9 @@ void request_clock_update(Vcpu& vcpu);
 // Before each entry (may sleep): write the pvclock structure if it is
 // stale, and note the task running the vCPU.
 void pv_prepare_entry(Vcpu& vcpu);
+// At the start of KVM_RUN: note the thread that runs the vCPU (the target
+// of a directed yield, KVM_HC_SCHED_YIELD).
+void pv_prepare_run(Vcpu& vcpu);
 // MSR_KVM_WALL_CLOCK(_NEW): write the wall-clock time of kvmclock 0 at @gpa.
 void write_wall_clock(Vcpu& vcpu, uint64_t gpa);
 

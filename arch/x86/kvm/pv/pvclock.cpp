@@ -193,10 +193,14 @@ void request_clock_update(Vcpu& vcpu) {
   vcpu.kick();
 }
 
-void pv_prepare_entry(Vcpu& vcpu) {
+void pv_prepare_run(Vcpu& vcpu) {
   arch::PvVcpuState& pv = vcpu.arch().pv;
   int pid = kvmg_current_pid();
   if (pv.pid.load_relaxed() != pid) pv.pid.store(pid);
+}
+
+void pv_prepare_entry(Vcpu& vcpu) {
+  arch::PvVcpuState& pv = vcpu.arch().pv;
   bool update = vcpu.take_request(Vcpu::kRequestClockUpdate);
   if (!(pv.system_time & KVM_MSR_ENABLED)) return;
   update |= !pv.clock_written || pv.clock_tsc_offset != vcpu.arch().regs.tsc_offset;

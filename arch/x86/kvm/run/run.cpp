@@ -22,6 +22,7 @@ kxx::Status enter_guest(Vcpu& vcpu, x86_run& run, bool irq_window) {
   int cpu = kvmg_x86_entry_begin();
   if (cpu < 0) return kxx::Errno::kIo;
   vcpu.arch().last_cpu = unsigned(cpu);
+  run.cpu = unsigned(cpu);
   vcpu.enter_guest_mode(unsigned(cpu));
   run.flags = vcpu.take_request(Vcpu::kRequestTlbFlush) ? X86_RUN_FLUSH_TLB : 0;
   if (irq_window) run.flags |= X86_RUN_IRQ_WINDOW;
@@ -109,6 +110,7 @@ static long run_loop(Vcpu& vcpu) {
     return s.to_ret();
   }
 
+  pv_prepare_run(vcpu);
   kvmg_fpu_load_guest(st.fpu);
   auto put_fpu = kxx::defer([&] { kvmg_fpu_put_guest(st.fpu); });
   x86_run run{};

@@ -24,6 +24,7 @@ inline constexpr uint32_t kMsrVmHsavePa = 0xc0010117;
 struct PerCpu {
   void* hsave = nullptr;
   void* host_save = nullptr;
+  uint64_t host_save_pa = 0;
   uint32_t next_asid = 1;
   uint32_t asid_generation = 1;
   const void* last_vmcb = nullptr;  // the VMCB that last ran here (IBPB on change)

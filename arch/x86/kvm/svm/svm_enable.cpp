@@ -35,6 +35,7 @@ int percpu_init() {
       percpu_free();
       return -int(kxx::Errno::kNoMem);
     }
+    g_cpus[cpu].host_save_pa = kvmg_virt_to_phys(g_cpus[cpu].host_save);
   }
   return 0;
 }

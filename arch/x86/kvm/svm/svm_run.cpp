@@ -119,7 +119,7 @@ int vcpu_run(void* p, void* arg) {
   auto& run = *static_cast<x86_run*>(arg);
   x86_state& s = *run.state;
   Vmcb& vmcb = *v.vmcb;
-  unsigned cpu = kvmg_this_cpu();
+  unsigned cpu = run.cpu;
   PerCpu* pc = percpu(cpu);
   if (!pc) return -int(kxx::Errno::kIo);
 
@@ -171,7 +171,7 @@ int vcpu_run(void* p, void* arg) {
   if (swap_xcr0) xsetbv(s.xcr0);
   bool load_drs = debug.flags & X86_DEBUG_LOAD_DRS;
   if (load_drs) load_debugger_drs(debug);
-  kvmpp_svm_vmrun(v.vmcb_pa, s.gpr, kvmg_virt_to_phys(pc->host_save));
+  kvmpp_svm_vmrun(v.vmcb_pa, s.gpr, pc->host_save_pa);
   if (load_drs) write_dr(7, 0);
   // XCR0 as the guest left it: XSETBV is intercepted, but a CPU that fails
   // to intercept it (QEMU 7.2's SVM) must not leave the host running with
