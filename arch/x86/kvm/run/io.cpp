@@ -38,6 +38,19 @@ bool kernel_pio(Vcpu& vcpu, const x86_io_exit& io, uint8_t* data, unsigned count
                : bus.write(vcpu, io.port, io.size, data, count);
 }
 
+// An IN's @size bytes into RAX: 8/16-bit INs merge, a 32-bit IN
+// zero-extends.
+void merge_in(uint64_t& rax, const uint8_t* data, unsigned size) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < size; i++) v |= uint64_t(data[i]) << (8 * i);
+  if (size == 4)
+    rax = v;
+  else if (size == 2)
+    rax = (rax & ~0xffffull) | v;
+  else
+    rax = (rax & ~0xffull) | v;
+}
+
 void fill_exit(Vcpu& vcpu, const x86_io_exit& io, uint32_t count) {
   kvm_run* kr = vcpu.run();
   kr->exit_reason = KVM_EXIT_IO;
@@ -101,19 +114,19 @@ kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit) {
   vcpu.arch().stats.inc(arch::kVcpuStatIoExits);
   if (io.string) return string_io(vcpu, exit);
   x86_state& s = vcpu.arch().regs;
-  PendingIo& p = vcpu.arch().pending_io;
-  p = {true, bool(io.in), false, false, io.size, 0, 1, exit.next_rip, 0, linear_rip(s)};
-  uint8_t* data = pio_data(vcpu);
-  if (!io.in) {
-    uint64_t rax = s.gpr[X86_RAX];
-    for (unsigned i = 0; i < io.size; i++) data[i] = uint8_t(rax >> (8 * i));
-  }
-  // A port an in-kernel device claims completes here, as if user space had
-  // answered.
+  uint8_t data[sizeof(uint32_t)] = {};
+  if (!io.in) __builtin_memcpy(data, &s.gpr[X86_RAX], io.size);  // little endian
+  // A port an in-kernel device claims completes here, at once.
   if (kernel_pio(vcpu, io, data, 1)) {
-    TRY_STATUS(complete_io(vcpu));
+    if (io.in) merge_in(s.gpr[X86_RAX], data, io.size);
+    s.rip = exit.next_rip;
+    s.interrupt_shadow = 0;
     return Next::kEnter;
   }
+  // User space's: the next KVM_RUN completes it (complete_io).
+  PendingIo& p = vcpu.arch().pending_io;
+  p = {true, bool(io.in), false, false, io.size, 0, 1, exit.next_rip, 0, linear_rip(s)};
+  __builtin_memcpy(pio_data(vcpu), data, io.size);
   fill_exit(vcpu, io, 1);
   return Next::kUser;
 }
@@ -127,18 +140,7 @@ kxx::Status complete_io(Vcpu& vcpu) {
   if (linear_rip(s) != p.insn_linear_rip) return kxx::OkStatus();
   const uint8_t* data = pio_data(vcpu);
   if (!p.string) {
-    if (p.in) {
-      uint64_t v = 0;
-      for (unsigned i = 0; i < p.size; i++) v |= uint64_t(data[i]) << (8 * i);
-      uint64_t& rax = s.gpr[X86_RAX];
-      // 8/16-bit INs merge into RAX; a 32-bit IN zero-extends.
-      if (p.size == 4)
-        rax = v;
-      else if (p.size == 2)
-        rax = (rax & ~0xffffull) | v;
-      else
-        rax = (rax & ~0xffull) | v;
-    }
+    if (p.in) merge_in(s.gpr[X86_RAX], data, p.size);
     s.rip = p.next_rip;
     s.interrupt_shadow = 0;
     return kxx::OkStatus();
