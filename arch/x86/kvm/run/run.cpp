@@ -145,19 +145,30 @@ static long run_loop(Vcpu& vcpu) {
       return 0;
     }
     pv_prepare_entry(vcpu);
-    mce_prepare_entry(vcpu);
-    inject_pending_exception(vcpu);
-    step_over_soft_event(vcpu);
+    // Events to queue before the interrupts: a machine check, a pending
+    // exception, and stepping over a software interrupt's instruction
+    // (which the exception may ask for). Each does nothing without its
+    // condition; nearly every entry has none.
+    if (st.mce.mc_pending || st.exception.valid || st.regs.event_at_insn) {
+      mce_prepare_entry(vcpu);
+      inject_pending_exception(vcpu);
+      step_over_soft_event(vcpu);
+    }
     bool irq_window = prepare_interrupts(vcpu);
     // User space's PIC wants to inject: exit as soon as the guest can take
     // an interrupt (KVM_EXIT_IRQ_WINDOW_OPEN).
     bool user_window = kr->request_interrupt_window && !pic_in_kernel(vcpu.vm());
-    if (debug_step_sti(vcpu)) return 0;
+    const bool debugged = st.debug.control != 0;
+    if (debugged && debug_step_sti(vcpu)) return 0;
     vapic_sync_to_guest(vcpu);
-    bool trap_flag = debug_prepare_entry(vcpu, run);
+    bool trap_flag = false;
+    if (debugged)
+      trap_flag = debug_prepare_entry(vcpu, run);
+    else
+      run.debug.flags = 0;
     const uint64_t cr8 = st.regs.cr8;  // the TPR's, since prepare_interrupts()
     auto entered = enter_guest(vcpu, run, irq_window || user_window);
-    debug_finish_exit(vcpu, trap_flag);
+    if (trap_flag) debug_finish_exit(vcpu, trap_flag);
     if (!entered.ok()) return entered.to_ret();
     // The guest wrote CR8: the TPR follows (no lock when it did not).
     if (st.regs.cr8 != cr8) apic_cr8_to_tpr(vcpu);
