@@ -298,6 +298,6 @@ module_param(enable_pmu, bool, 0444);
 /* The only MMU is a two-dimensional-paging one (no shadow paging). */
 static bool tdp_mmu = true;
 module_param(tdp_mmu, bool, 0444);
-/* No dirty logging, so nothing to split eagerly. */
+/* Enabling dirty logging zaps the slot's mappings: no huge page is split eagerly. */
 static bool eager_page_split;
 module_param(eager_page_split, bool, 0444);
