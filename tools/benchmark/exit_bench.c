@@ -18,6 +18,8 @@
  *   port_io        OUT from a real-mode guest, to user space and back (1000)
  *   mmio           a write to unbacked guest memory, to user space and back (1000)
  *   cpuid          CPUID handled in the kernel, guest loop (1000)
+ *   cpuid_long     the same in 64-bit mode under 4-level paging (4 KiB
+ *                  pages): skipping CPUID walks the guest's tables
  *   npt_fault_4k   the first touch of a 4 KiB page, less the same loop over
  *                  mapped pages, no huge pages (one VM's TOUCH_PAGES pages)
  *   npt_fault_thp  the same per 4 KiB page touched, over memory the VMM
@@ -83,6 +85,9 @@ CODE(mmio, ".code16\n mov $0x9000, %bx\n mov %bx, %ds\n 1: movb %al, 0x0\n jmp 1
 /* ESI times CPUID, then report; again from the start. */
 CODE(cpuid, ".code16\n 1: mov %edi, %esi\n 2: xor %eax, %eax\n cpuid\n dec %esi\n jnz 2b\n"
 	    " out %al, $0x10\n jmp 1b\n");
+/* The same loop in 64-bit code, under 4-level paging with 4 KiB pages. */
+CODE(cpuid64, ".code64\n 1: mov %edi, %esi\n 2: xor %eax, %eax\n cpuid\n dec %esi\n jnz 2b\n"
+	      " out %al, $0x10\n jmp 1b\n");
 /* EDI port writes to port DX (an ioeventfd), then report; again. */
 CODE(ioev, ".code16\n 1: mov %edi, %esi\n 2: out %al, (%dx)\n dec %esi\n jnz 2b\n"
 	   " out %al, $0x10\n jmp 1b\n");
@@ -345,6 +350,60 @@ static void start_real(struct vm *vm, struct vcpu *v, const uint8_t *code, const
 		die("KVM_SET_SREGS/REGS");
 }
 
+/* The host's supported CPUID as the vCPU's (64-bit mode needs CPUID's LM). */
+static void set_supported_cpuid(struct vcpu *v)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[256];
+	} c = { .h = { .nent = 256 } };
+
+	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &c) || ioctl(v->fd, KVM_SET_CPUID2, &c))
+		die("KVM_GET_SUPPORTED_CPUID/KVM_SET_CPUID2");
+}
+
+/*
+ * 64-bit mode at the start of @code (loaded at CODE_GPA), with the first
+ * MiB identity-mapped by 4 KiB pages through four levels of tables at
+ * PAGING_GPA, as a Linux guest's kernel runs: an exit that skips an
+ * instruction walks all four to fetch it.
+ */
+#define PAGING_GPA 0x10000
+static void start_long(struct vm *vm, struct vcpu *v, const uint8_t *code, const uint8_t *end,
+		       struct kvm_regs r)
+{
+	uint64_t *pml4 = (uint64_t *)(vm->mem + PAGING_GPA), *pdpt = pml4 + 512, *pd = pdpt + 512,
+		 *pt = pd + 512;
+	struct kvm_segment seg = { .limit = 0xffffffff, .selector = 0x10, .type = 3, .present = 1,
+				   .s = 1, .db = 1, .g = 1 };
+	struct kvm_sregs s;
+	unsigned int i;
+
+	memcpy(vm->mem + CODE_GPA, code, end - code);
+	pml4[0] = (PAGING_GPA + 0x1000) | 3;
+	pdpt[0] = (PAGING_GPA + 0x2000) | 3;
+	pd[0] = (PAGING_GPA + 0x3000) | 3;
+	for (i = 0; i < 256; i++)
+		pt[i] = (uint64_t)i * 4096 | 3;
+	set_supported_cpuid(v);
+	if (ioctl(v->fd, KVM_GET_SREGS, &s))
+		die("KVM_GET_SREGS");
+	s.ds = s.es = s.fs = s.gs = s.ss = seg;
+	seg.type = 0xb;
+	seg.selector = 0x08;
+	seg.db = 0;
+	seg.l = 1;
+	s.cs = seg;
+	s.cr3 = PAGING_GPA;
+	s.cr4 = 0x20;			/* PAE */
+	s.efer = 0x500;			/* LME, LMA */
+	s.cr0 = 0x80000011;		/* PG, ET, PE */
+	r.rip = CODE_GPA;
+	r.rflags = 2;
+	if (ioctl(v->fd, KVM_SET_SREGS, &s) || ioctl(v->fd, KVM_SET_REGS, &r))
+		die("KVM_SET_SREGS/REGS");
+}
+
 static void put_gate(struct vm *vm, int vector, const uint8_t *handler)
 {
 	uint32_t off = CODE_GPA + (handler - flat_start);
@@ -455,6 +514,15 @@ static void row_cpuid(void)
 	struct vcpu v = vcpu_create(&vm, 0);
 
 	start_real(&vm, &v, cpuid_start, cpuid_end, (struct kvm_regs){ .rdi = 1000 });
+	bench_guest_loop(&v, 1000);
+}
+
+static void row_cpuid_long(void)
+{
+	struct vm vm = vm_create(1 << 20, NULL, 0);
+	struct vcpu v = vcpu_create(&vm, 0);
+
+	start_long(&vm, &v, cpuid64_start, cpuid64_end, (struct kvm_regs){ .rdi = 1000 });
 	bench_guest_loop(&v, 1000);
 }
 
@@ -812,6 +880,7 @@ static const struct {
 	{ "port_io", row_port_io },
 	{ "mmio", row_mmio },
 	{ "cpuid", row_cpuid },
+	{ "cpuid_long", row_cpuid_long },
 	{ "npt_fault_4k", row_npt_fault_4k },
 	{ "npt_fault_thp", row_npt_fault_thp },
 	{ "hlt_ipi", row_hlt_ipi },
