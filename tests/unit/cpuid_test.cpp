@@ -460,6 +460,7 @@ class ExitTest : public CpuidTest {
     mem_ = static_cast<uint8_t*>(aligned_alloc(4096, kMem));
     memset(mem_, 0, kMem);
     long vm = create_vm();
+    vm_fd_ = vm;
     kvm_userspace_memory_region r{0, 0, 0, kMem, ptr(mem_)};
     ASSERT_EQ(vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, ptr(&r)), 0);
     fd_ = vm_ioctl(vm, KVM_CREATE_VCPU, 0);
@@ -491,6 +492,7 @@ class ExitTest : public CpuidTest {
   }
   uint8_t* mem_ = nullptr;
   long fd_ = -1;
+  long vm_fd_ = -1;
 };
 
 TEST_F(ExitTest, Cpuid) {
@@ -551,6 +553,29 @@ TEST_F(ExitTest, GuestReadsOfEverySize) {
     uint8_t buf[16];
     EXPECT_FALSE(kvmpp::x86::read_gpa(vm, kMem - len + 1, buf, len).ok()) << len;
   }
+}
+
+// One GuestMem (one hold of the slots lock) reading from two slots in turn:
+// the slot it remembers never answers for another's addresses.
+TEST_F(ExitTest, GuestMemAcrossSlots) {
+  constexpr uint64_t kOther = 0x2000;
+  auto* other = static_cast<uint8_t*>(aligned_alloc(4096, kOther));
+  guest_ram_.push_back(other);  // freed after the fds are closed
+  for (uint64_t i = 0; i < kOther; i++) other[i] = uint8_t(0xa0 + i);
+  for (uint64_t i = 0; i < kMem; i++) mem_[i] = uint8_t(i);
+  kvm_userspace_memory_region r{1, 0, 0x100000, kOther, ptr(other)};
+  ASSERT_EQ(vm_ioctl(vm_fd_, KVM_SET_USER_MEMORY_REGION, ptr(&r)), 0);
+  kvmpp::x86::GuestMem mem(obj(fd_).vm());
+  uint64_t v = 0;
+  ASSERT_TRUE(mem.read(0x10, &v, 8).ok());
+  EXPECT_EQ(v, 0x1716151413121110ull);
+  ASSERT_TRUE(mem.read(0x100001, &v, 8).ok());
+  EXPECT_EQ(v & 0xff, 0xa1u);
+  ASSERT_TRUE(mem.read(0x18, &v, 1).ok());
+  EXPECT_EQ(v & 0xff, 0x18u);
+  EXPECT_FALSE(mem.read(kMem - 4, &v, 8).ok());           // past slot 0, into nothing
+  EXPECT_FALSE(mem.read(0x100000 + 0x1ffc, &v, 8).ok());  // past slot 1
+  EXPECT_FALSE(mem.read(0x80000, &v, 4).ok());            // between them
 }
 
 TEST_F(ExitTest, Xsetbv) {

@@ -36,20 +36,18 @@ int read_user(uint8_t* out, uint64_t hva, unsigned n) {
   return kvmg_copy_from_user(out, hva, n);
 }
 
-// @copy(hva, offset, bytes) for each page of [gpa, gpa + len); @writer,
-// when writing, is the vCPU the write is logged for.
-template <typename Copy>
-kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Vcpu* writer, Copy copy) {
-  ReadLock slots(vm.slots_lock());
+// @copy(slot, hva, offset, bytes) for each page of [gpa, gpa + len), with
+// @slot_for(gfn) finding each page's slot (the slots lock held).
+template <typename SlotFor, typename Copy>
+kxx::Status for_each_page(uint64_t gpa, unsigned len, bool write, SlotFor slot_for, Copy copy) {
   unsigned done = 0;
   while (done < len) {
     uint64_t a = gpa + done;
-    const Memslot* slot = vm.memslots().find_gfn(a >> kPageShift);
+    const Memslot* slot = slot_for(a >> kPageShift);
     if (!slot || (write && slot->readonly())) return kxx::Errno::kFault;
     unsigned chunk = kxx::min<unsigned>(len - done, unsigned(KVMG_PAGE_SIZE - (a & 0xfff)));
     uint64_t hva = slot->hva(a >> kPageShift) + (a & 0xfff);
-    if (copy(hva, done, chunk) != 0) return kxx::Errno::kFault;
-    if (writer) mark_page_dirty(vm, *slot, a >> kPageShift, writer);
+    if (copy(*slot, hva, done, chunk) != 0) return kxx::Errno::kFault;
     done += chunk;
   }
   return kxx::OkStatus();
@@ -57,45 +55,72 @@ kxx::Status for_each_page(Vm& vm, uint64_t gpa, unsigned len, bool write, Vcpu* 
 
 }  // namespace
 
+const Memslot* GuestMem::slot_for(uint64_t gfn) {
+  if (last_ && last_->contains(gfn)) return last_;
+  const Memslot* slot = vm_.memslots().find_gfn(gfn);
+  if (slot) last_ = slot;
+  return slot;
+}
+
+kxx::Status GuestMem::read(uint64_t gpa, void* buf, unsigned len) {
+  auto* out = static_cast<uint8_t*>(buf);
+  return for_each_page(
+      gpa, len, false, [this](uint64_t gfn) { return slot_for(gfn); },
+      [&](const Memslot&, uint64_t hva, unsigned off, unsigned n) {
+        return read_user(out + off, hva, n);
+      });
+}
+
+kxx::Status GuestMem::write(Vcpu& writer, uint64_t gpa, const void* buf, unsigned len) {
+  auto* in = static_cast<const uint8_t*>(buf);
+  return for_each_page(
+      gpa, len, true, [this](uint64_t gfn) { return slot_for(gfn); },
+      [&](const Memslot& slot, uint64_t hva, unsigned off, unsigned n) {
+        if (kvmg_copy_to_user(hva, in + off, n) != 0) return -1;
+        mark_page_dirty(vm_, slot, (gpa + off) >> kPageShift, &writer);
+        return 0;
+      });
+}
+
 bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len) {
-  return for_each_page(vm, gpa, len, true, nullptr, [](uint64_t, unsigned, unsigned) { return 0; })
+  ReadLock slots(vm.slots_lock());
+  return for_each_page(
+             gpa, len, true, [&](uint64_t gfn) { return vm.memslots().find_gfn(gfn); },
+             [](const Memslot&, uint64_t, unsigned, unsigned) { return 0; })
       .ok();
 }
 
 kxx::Status read_gpa(Vm& vm, uint64_t gpa, void* buf, unsigned len) {
-  auto* out = static_cast<uint8_t*>(buf);
-  return for_each_page(vm, gpa, len, false, nullptr, [&](uint64_t hva, unsigned off, unsigned n) {
-    return read_user(out + off, hva, n);
-  });
+  GuestMem mem(vm);
+  return mem.read(gpa, buf, len);
 }
 
 kxx::Status write_gpa(Vcpu& vcpu, uint64_t gpa, const void* buf, unsigned len) {
-  auto* in = static_cast<const uint8_t*>(buf);
-  return for_each_page(
-      vcpu.vm(), gpa, len, true, &vcpu,
-      [&](uint64_t hva, unsigned off, unsigned n) { return kvmg_copy_to_user(hva, in + off, n); });
+  GuestMem mem(vcpu.vm());
+  return mem.write(vcpu, gpa, buf, len);
 }
 
 namespace {
 
 // Linear accesses are split at guest page boundaries: each page translates
-// on its own.
+// on its own. One hold of the slots lock covers the walks and the access.
 template <typename Access>
 kxx::Status for_each_linear_page(Vcpu& vcpu, uint64_t linear, unsigned len, unsigned access,
                                  Access fn) {
   x86_state& s = vcpu.arch().regs;
   bool supervisor = s.seg[X86_SS].dpl != 3;
+  GuestMem mem(vcpu.vm());
   unsigned done = 0;
   while (done < len) {
     uint64_t a = linear + done;
     unsigned chunk = kxx::min<unsigned>(len - done, unsigned(KVMG_PAGE_SIZE - (a & 0xfff)));
-    auto t = TRY(translate(vcpu.vm(), s, a, access, supervisor));
+    auto t = TRY(translate(mem, s, a, access, supervisor));
     if (t.fault) {
       s.cr2 = a;
       queue_exception(s, kPfVector, true, t.error_code);
       return kxx::Errno::kAgain;
     }
-    TRY_STATUS(fn(t.gpa, done, chunk));
+    TRY_STATUS(fn(mem, t.gpa, done, chunk));
     done += chunk;
   }
   return kxx::OkStatus();
@@ -106,16 +131,17 @@ kxx::Status for_each_linear_page(Vcpu& vcpu, uint64_t linear, unsigned len, unsi
 kxx::Status read_linear(Vcpu& vcpu, uint64_t linear, void* buf, unsigned len, unsigned access) {
   auto* out = static_cast<uint8_t*>(buf);
   return for_each_linear_page(vcpu, linear, len, access,
-                              [&](uint64_t gpa, unsigned off, unsigned n) {
-                                return read_gpa(vcpu.vm(), gpa, out + off, n);
+                              [&](GuestMem& mem, uint64_t gpa, unsigned off, unsigned n) {
+                                return mem.read(gpa, out + off, n);
                               });
 }
 
 kxx::Status write_linear(Vcpu& vcpu, uint64_t linear, const void* buf, unsigned len) {
   auto* in = static_cast<const uint8_t*>(buf);
-  return for_each_linear_page(
-      vcpu, linear, len, kWrite,
-      [&](uint64_t gpa, unsigned off, unsigned n) { return write_gpa(vcpu, gpa, in + off, n); });
+  return for_each_linear_page(vcpu, linear, len, kWrite,
+                              [&](GuestMem& mem, uint64_t gpa, unsigned off, unsigned n) {
+                                return mem.write(vcpu, gpa, in + off, n);
+                              });
 }
 
 }  // namespace kvmpp::x86

@@ -16,6 +16,30 @@ kxx::Status write_gpa(Vcpu& vcpu, uint64_t gpa, const void* buf, unsigned len);
 // Whether [gpa, gpa + len) is in writable slots now.
 bool gpa_writable(Vm& vm, uint64_t gpa, unsigned len);
 
+// Guest memory by guest-physical address under one hold of the slots lock,
+// for as long as it lives: a page walk and the access it translates for
+// take the lock once, not once per table. It remembers the slot it used
+// last (consecutive reads nearly always hit the same one). Lives only
+// within one exit's handling: nothing that takes the slots lock for
+// writing may run meanwhile.
+class GuestMem {
+ public:
+  explicit GuestMem(Vm& vm) : vm_(vm), lock_(vm.slots_lock()) {}
+  GuestMem(const GuestMem&) = delete;
+  GuestMem& operator=(const GuestMem&) = delete;
+  kxx::Status read(uint64_t gpa, void* buf, unsigned len);
+  // A write is logged as dirty for @writer (write_gpa).
+  kxx::Status write(Vcpu& writer, uint64_t gpa, const void* buf, unsigned len);
+  Vm& vm() { return vm_; }
+
+ private:
+  const Memslot* slot_for(uint64_t gfn);
+
+  Vm& vm_;
+  ReadLock lock_;
+  const Memslot* last_ = nullptr;
+};
+
 // The guest's own page tables (x86_walk.cpp).
 enum Access : unsigned { kRead = 0, kWrite = 1, kFetch = 2 };
 struct Translation {
@@ -25,6 +49,8 @@ struct Translation {
   bool writable = false;    // as far as the guest's tables allow
   bool user = false;
 };
+kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t linear,
+                                   unsigned access, bool supervisor);
 kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, unsigned access,
                                    bool supervisor);
 // Read/write guest memory by linear address (faults become #PF for the guest

@@ -24,16 +24,26 @@ struct Walk {
   }
 };
 
+Translation translate_unpaged(const x86_state& s, uint64_t linear) {
+  Translation t;
+  t.gpa = long_mode(s) ? linear : (linear & 0xffffffffull);
+  t.writable = t.user = true;
+  return t;
+}
+
 }  // namespace
 
 kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, unsigned access,
                                    bool supervisor) {
+  if (!(s.cr0 & kCr0Pg)) return translate_unpaged(s, linear);
+  GuestMem mem(vm);
+  return translate(mem, s, linear, access, supervisor);
+}
+
+kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t linear,
+                                   unsigned access, bool supervisor) {
+  if (!(s.cr0 & kCr0Pg)) return translate_unpaged(s, linear);
   Translation t;
-  if (!(s.cr0 & kCr0Pg)) {
-    t.gpa = long_mode(s) ? linear : (linear & 0xffffffffull);
-    t.writable = t.user = true;
-    return t;
-  }
   bool nxe = s.efer & kEferNxe;
   Walk w;
   uint64_t gpa = 0;
@@ -47,13 +57,13 @@ kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, 
   if (!(s.cr4 & kCr4Pae)) {
     // 32-bit paging: two levels of 4-byte entries; PSE allows 4 MiB pages.
     uint32_t pde, pte;
-    TRY_STATUS(read_gpa(vm, (s.cr3 & 0xfffff000) + ((linear >> 22) & 0x3ff) * 4, &pde, 4));
+    TRY_STATUS(mem.read((s.cr3 & 0xfffff000) + ((linear >> 22) & 0x3ff) * 4, &pde, 4));
     if (!(pde & kP)) return fault(false);
     w.add(pde);
     if ((pde & kPs) && (s.cr4 & kCr4Pse)) {
       gpa = (pde & 0xffc00000u) | (linear & 0x3fffff);
     } else {
-      TRY_STATUS(read_gpa(vm, (pde & 0xfffff000) + ((linear >> 12) & 0x3ff) * 4, &pte, 4));
+      TRY_STATUS(mem.read((pde & 0xfffff000) + ((linear >> 12) & 0x3ff) * 4, &pte, 4));
       if (!(pte & kP)) return fault(false);
       w.add(pte);
       gpa = (pte & 0xfffff000u) | (linear & 0xfff);
@@ -64,7 +74,7 @@ kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, 
     if (levels == 3) {
       // PAE: four PDPTEs at CR3[31:5]; they carry no permission bits.
       uint64_t pdpte;
-      TRY_STATUS(read_gpa(vm, (s.cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, &pdpte, 8));
+      TRY_STATUS(mem.read((s.cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, &pdpte, 8));
       if (!(pdpte & kP)) return fault(false);
       table = pdpte & kAddr;
       levels = 2;
@@ -72,7 +82,7 @@ kxx::Result<Translation> translate(Vm& vm, const x86_state& s, uint64_t linear, 
     for (unsigned level = levels; level >= 1; level--) {
       unsigned shift = 12 + 9 * (level - 1);
       uint64_t e;
-      TRY_STATUS(read_gpa(vm, table + ((linear >> shift) & 511) * 8, &e, 8));
+      TRY_STATUS(mem.read(table + ((linear >> shift) & 511) * 8, &e, 8));
       if (!(e & kP)) return fault(false);
       w.add(e);
       if (level == 1 || ((e & kPs) && level <= 3)) {

@@ -26,22 +26,25 @@ class GuestMemory final : public emu::Memory {
 
   kxx::Result<unsigned> fetch(uint64_t linear, uint8_t* buf, unsigned len, Fault& f) override {
     unsigned n = kxx::min<unsigned>(len, unsigned(KVMG_PAGE_SIZE - (linear & 0xfff)));
-    auto t = TRY(translate(vcpu_.vm(), s_, linear, kFetch, supervisor()));
+    GuestMem mem(vcpu_.vm());
+    auto t = TRY(translate(mem, s_, linear, kFetch, supervisor()));
     if (t.fault) {
       f = page_fault(t, linear);
       return kxx::Errno::kFault;
     }
     // Executing from MMIO cannot be emulated: the fetch itself fails.
-    TRY_STATUS(read_gpa(vcpu_.vm(), t.gpa, buf, n));
+    TRY_STATUS(mem.read(t.gpa, buf, n));
     return n;
   }
 
   AccessResult read(uint64_t linear, void* buf, unsigned len) override {
-    return access(linear, kRead, [&](uint64_t gpa) { return read_gpa(vcpu_.vm(), gpa, buf, len); });
+    return access(linear, kRead,
+                  [&](GuestMem& mem, uint64_t gpa) { return mem.read(gpa, buf, len); });
   }
 
   AccessResult write(uint64_t linear, const void* buf, unsigned len) override {
-    return access(linear, kWrite, [&](uint64_t gpa) { return write_gpa(vcpu_, gpa, buf, len); });
+    return access(linear, kWrite,
+                  [&](GuestMem& mem, uint64_t gpa) { return mem.write(vcpu_, gpa, buf, len); });
   }
 
  private:
@@ -53,13 +56,15 @@ class GuestMemory final : public emu::Memory {
 
   // RAM when a slot backs the address (and, for writes, is writable);
   // otherwise MMIO. A failed walk of the guest's tables is MMIO-free: #PF.
+  // One hold of the slots lock covers the walk and the copy.
   template <typename Copy>
   AccessResult access(uint64_t linear, unsigned kind, Copy copy) {
-    auto t = translate(vcpu_.vm(), s_, linear, kind, supervisor());
+    GuestMem mem(vcpu_.vm());
+    auto t = translate(mem, s_, linear, kind, supervisor());
     if (!t.ok()) return AccessResult::fault_with({kGpVector, true, 0, 0});
     if (t.value().fault) return AccessResult::fault_with(page_fault(t.value(), linear));
     uint64_t gpa = t.value().gpa;
-    if (copy(gpa).ok()) return AccessResult::ram();
+    if (copy(mem, gpa).ok()) return AccessResult::ram();
     return AccessResult::mmio(gpa);
   }
 
