@@ -578,6 +578,49 @@ TEST_F(ExitTest, GuestMemAcrossSlots) {
   EXPECT_FALSE(mem.read(0x80000, &v, 4).ok());            // between them
 }
 
+// The software walk of the guest's tables (KVM_TRANSLATE) in each paging
+// mode, with 4 KiB pages and a large page, and a non-present entry.
+TEST_F(ExitTest, WalksEveryPagingMode) {
+  auto put32 = [&](uint64_t gpa, uint32_t v) { memcpy(mem_ + gpa, &v, 4); };
+  auto put64 = [&](uint64_t gpa, uint64_t v) { memcpy(mem_ + gpa, &v, 8); };
+  auto translate = [&](uint64_t linear) {
+    kvm_translation tr{};
+    tr.linear_address = linear;
+    EXPECT_EQ(vcpu_ioctl(fd_, KVM_TRANSLATE, ptr(&tr)), 0);
+    return tr.valid ? tr.physical_address : ~0ull;
+  };
+  using kvmpp::x86::kCr0Pg;
+  // 32-bit paging: PD at 0x8000, PT at 0x9000; PDE 1 a 4 MiB page (PSE).
+  put32(0x8000, 0x9000 | 7);
+  put32(0x9000 + 1 * 4, 0x3000 | 7);
+  put32(0x8000 + 1 * 4, 0x00c00000 | 0x87);
+  s().cr0 = kCr0Pg | 0x11;
+  s().cr3 = 0x8000;
+  s().cr4 = kvmpp::x86::kCr4Pse;
+  EXPECT_EQ(translate(0x1234), 0x3234u);
+  EXPECT_EQ(translate(0x400123), 0xc00123u);
+  EXPECT_EQ(translate(0x2000), ~0ull);  // PTE 2 not present
+  // PAE: PDPT at 0xa000, PD at 0xb000, PT at 0xc000.
+  put64(0xa000, 0xb000 | 1);
+  put64(0xb000, 0xc000 | 7);
+  put64(0xc000 + 1 * 8, 0x5000 | 7);
+  s().cr3 = 0xa000;
+  s().cr4 = kvmpp::x86::kCr4Pae;
+  EXPECT_EQ(translate(0x1234), 0x5234u);
+  EXPECT_EQ(translate(0x40000000), ~0ull);  // PDPTE 1 not present
+  // 4-level: PML4 at 0xd000, PDPT at 0xe000, then the PAE PD and PT; PD
+  // entry 1 a 2 MiB page.
+  put64(0xd000, 0xe000 | 7);
+  put64(0xe000, 0xb000 | 7);
+  put64(0xb000 + 1 * 8, 0x00600000 | 0x87);
+  s().cr3 = 0xd000;
+  s().efer = kvmpp::x86::kEferLme | kvmpp::x86::kEferLma;
+  EXPECT_EQ(translate(0x1234), 0x5234u);
+  EXPECT_EQ(translate(0x200456), 0x600456u);
+  EXPECT_EQ(translate(uint64_t(1) << 39), ~0ull);  // PML4E 1 not present
+  EXPECT_EQ(translate(0xf000), ~0ull);             // PTE 15 not present
+}
+
 TEST_F(ExitTest, Xsetbv) {
   const std::vector<uint8_t> xsetbv = {0x0f, 0x01, 0xd1};
   // CR4.OSXSAVE clear: #UD.

@@ -71,6 +71,26 @@ kxx::Status GuestMem::read(uint64_t gpa, void* buf, unsigned len) {
       });
 }
 
+namespace {
+
+template <typename Entry>
+kxx::Status read_entry_at(const Memslot* slot, uint64_t gpa, Entry* entry,
+                          int (*read)(Entry*, uint64_t)) {
+  if (!slot || (gpa & (sizeof(Entry) - 1))) return kxx::Errno::kFault;
+  if (read(entry, slot->hva(gpa >> kPageShift) + (gpa & 0xfff))) return kxx::Errno::kFault;
+  return kxx::OkStatus();
+}
+
+}  // namespace
+
+kxx::Status GuestMem::read_entry(uint64_t gpa, uint32_t* entry) {
+  return read_entry_at(slot_for(gpa >> kPageShift), gpa, entry, kvmg_read_user_u32);
+}
+
+kxx::Status GuestMem::read_entry(uint64_t gpa, uint64_t* entry) {
+  return read_entry_at(slot_for(gpa >> kPageShift), gpa, entry, kvmg_read_user_u64);
+}
+
 kxx::Status GuestMem::write(Vcpu& writer, uint64_t gpa, const void* buf, unsigned len) {
   auto* in = static_cast<const uint8_t*>(buf);
   return for_each_page(

@@ -28,6 +28,10 @@ class GuestMem {
   GuestMem(const GuestMem&) = delete;
   GuestMem& operator=(const GuestMem&) = delete;
   kxx::Status read(uint64_t gpa, void* buf, unsigned len);
+  // One naturally aligned page-table entry: the walker's read, on every
+  // exit that fetches an instruction under paging.
+  kxx::Status read_entry(uint64_t gpa, uint32_t* entry);
+  kxx::Status read_entry(uint64_t gpa, uint64_t* entry);
   // A write is logged as dirty for @writer (write_gpa).
   kxx::Status write(Vcpu& writer, uint64_t gpa, const void* buf, unsigned len);
   Vm& vm() { return vm_; }

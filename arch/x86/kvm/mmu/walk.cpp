@@ -57,13 +57,13 @@ kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t l
   if (!(s.cr4 & kCr4Pae)) {
     // 32-bit paging: two levels of 4-byte entries; PSE allows 4 MiB pages.
     uint32_t pde, pte;
-    TRY_STATUS(mem.read((s.cr3 & 0xfffff000) + ((linear >> 22) & 0x3ff) * 4, &pde, 4));
+    TRY_STATUS(mem.read_entry((s.cr3 & 0xfffff000) + ((linear >> 22) & 0x3ff) * 4, &pde));
     if (!(pde & kP)) return fault(false);
     w.add(pde);
     if ((pde & kPs) && (s.cr4 & kCr4Pse)) {
       gpa = (pde & 0xffc00000u) | (linear & 0x3fffff);
     } else {
-      TRY_STATUS(mem.read((pde & 0xfffff000) + ((linear >> 12) & 0x3ff) * 4, &pte, 4));
+      TRY_STATUS(mem.read_entry((pde & 0xfffff000) + ((linear >> 12) & 0x3ff) * 4, &pte));
       if (!(pte & kP)) return fault(false);
       w.add(pte);
       gpa = (pte & 0xfffff000u) | (linear & 0xfff);
@@ -74,7 +74,7 @@ kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t l
     if (levels == 3) {
       // PAE: four PDPTEs at CR3[31:5]; they carry no permission bits.
       uint64_t pdpte;
-      TRY_STATUS(mem.read((s.cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, &pdpte, 8));
+      TRY_STATUS(mem.read_entry((s.cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, &pdpte));
       if (!(pdpte & kP)) return fault(false);
       table = pdpte & kAddr;
       levels = 2;
@@ -82,7 +82,7 @@ kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t l
     for (unsigned level = levels; level >= 1; level--) {
       unsigned shift = 12 + 9 * (level - 1);
       uint64_t e;
-      TRY_STATUS(mem.read(table + ((linear >> shift) & 511) * 8, &e, 8));
+      TRY_STATUS(mem.read_entry(table + ((linear >> shift) & 511) * 8, &e));
       if (!(e & kP)) return fault(false);
       w.add(e);
       if (level == 1 || ((e & kPs) && level <= 3)) {
