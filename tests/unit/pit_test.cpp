@@ -180,6 +180,18 @@ class PitVmTest : public IrqchipTest {
   void out(kvmpp::Vcpu& v, uint16_t port, uint8_t val) {
     ASSERT_TRUE(vm().pio_bus().write(v, port, 1, &val));
   }
+  // The PIT and a vCPU, IRQ0 unmasked at the PIC (vectors 0x20-0x27),
+  // channel 0 periodic at 10 ms.
+  kvmpp::Vcpu& start_periodic_irq0() {
+    EXPECT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+    EXPECT_EQ(create(), 0);
+    auto& v = *static_cast<kvmpp::Vcpu*>(object(add_vcpu(0)));
+    for (uint8_t b : {0x11, 0x20, 0x04, 0x01, 0xfe}) out(v, b == 0x11 ? 0x20 : 0x21, b);
+    out(v, 0x43, 0x34);
+    out(v, 0x40, 0x9c);
+    out(v, 0x40, 0x2e);
+    return v;
+  }
   uint8_t pic_irr() {
     kvm_irqchip chip{};
     chip.chip_id = KVM_IRQCHIP_PIC_MASTER;
@@ -219,15 +231,7 @@ TEST_F(PitVmTest, WithoutSpeakerDummyPort61IsUserSpaces) {
 }
 
 TEST_F(PitVmTest, TicksAreReinjectedOnePerAck) {
-  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
-  ASSERT_EQ(create(), 0);
-  long fd = add_vcpu(0);
-  auto& v = *static_cast<kvmpp::Vcpu*>(object(fd));
-  // Unmask IRQ0 at the PIC (vectors 0x20-0x27).
-  for (uint8_t b : {0x11, 0x20, 0x04, 0x01, 0xfe}) out(v, b == 0x11 ? 0x20 : 0x21, b);
-  out(v, 0x43, 0x34);
-  out(v, 0x40, 0x9c);
-  out(v, 0x40, 0x2e);                                               // 10 ms, periodic
+  kvmpp::Vcpu& v = start_periodic_irq0();
   for (int i = 0; i < 3; i++) fake::advance_time(10 * kMs + 1000);  // three ticks
   fake::run_work();
   // The first tick was raised; the others wait for acknowledgements.
@@ -265,14 +269,7 @@ TEST_F(PitVmTest, ClosingTheVmStopsTheTimer) {
 // closed injected into vCPUs the VM had just freed. The PIT now stops
 // before the vCPUs go.
 TEST_F(PitVmTest, ATickRunningAtCloseSeesLiveVcpus) {
-  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
-  ASSERT_EQ(create(), 0);
-  long fd = add_vcpu(0);
-  auto& v = *static_cast<kvmpp::Vcpu*>(object(fd));
-  for (uint8_t b : {0x11, 0x20, 0x04, 0x01, 0xfe}) out(v, b == 0x11 ? 0x20 : 0x21, b);
-  out(v, 0x43, 0x34);
-  out(v, 0x40, 0x9c);
-  out(v, 0x40, 0x2e);
+  start_periodic_irq0();
   fake::advance_time(10 * kMs + 1000);  // a tick's work queued
   ASSERT_EQ(fake::queued_work(), 1);
   fake::set_work_runs_when_destroyed(true);

@@ -34,7 +34,6 @@ class GuestMem {
   kxx::Status read_entry(uint64_t gpa, uint64_t* entry);
   // A write is logged as dirty for @writer (write_gpa).
   kxx::Status write(Vcpu& writer, uint64_t gpa, const void* buf, unsigned len);
-  Vm& vm() { return vm_; }
 
  private:
   const Memslot* slot_for(uint64_t gfn);

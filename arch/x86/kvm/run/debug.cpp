@@ -64,11 +64,6 @@ bool interrupts_held(Vcpu& vcpu) { return has(vcpu.arch(), KVM_GUESTDBG_BLOCKIRQ
 
 bool debug_prepare_entry(Vcpu& vcpu, x86_run& run) {
   VcpuState& st = vcpu.arch();
-  // No debugger: the backend looks no further than the flags.
-  if (!st.debug.control) {
-    run.debug.flags = 0;
-    return false;
-  }
   run.debug = {};
   if (has(st, KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP))
     run.debug.flags |= X86_DEBUG_INTERCEPT_DB;
