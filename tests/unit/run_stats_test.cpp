@@ -212,4 +212,38 @@ TEST_F(RunStatsTest, CoalescedStringOut) {
   EXPECT_EQ(s().gpr[X86_RCX], 0u);
 }
 
+// Workloads for profiling the exit path under callgrind, not tests (disabled:
+// Documentation/testing.rst, "Profiling the exit path in user space"). Each
+// runs kWorkloadRuns KVM_RUNs, so callgrind's counts divide evenly.
+constexpr int kWorkloadRuns = 10000;
+
+// An OUT that user space completes: one exit per KVM_RUN.
+TEST_F(RunStatsTest, DISABLED_WorkloadPortIo) {
+  for (int i = 0; i < kWorkloadRuns; i++) {
+    scripted::exits = {io_exit(0x10, 1)};
+    ASSERT_EQ(kvm_run_ioctl(), 0);
+  }
+}
+
+// A write to MMIO no device claims: decoded, emulated, a user exit.
+TEST_F(RunStatsTest, DISABLED_WorkloadMmioWrite) {
+  for (int i = 0; i < kWorkloadRuns; i++) {
+    s().rip = kCode;
+    mov_to_mmio_at_rip();
+    scripted::exits = {tdp_exit(kMmio, true)};
+    ASSERT_EQ(kvm_run_ioctl(), 0);
+  }
+}
+
+// CPUID handled in the kernel (the length fetched from guest memory), then
+// an OUT to user space.
+TEST_F(RunStatsTest, DISABLED_WorkloadCpuid) {
+  for (int i = 0; i < kWorkloadRuns; i++) {
+    s().rip = kCode;
+    memcpy(mem_ + kCode, "\x0f\xa2", 2);
+    scripted::exits = {simple_exit(X86_EXIT_CPUID), io_exit(0x10, 1)};
+    ASSERT_EQ(kvm_run_ioctl(), 0);
+  }
+}
+
 }  // namespace
