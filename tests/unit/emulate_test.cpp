@@ -6,7 +6,9 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
+#include "arch/x86/kvm/emulate/decode.hpp"
 #include "emulate_corpus.h"
 
 namespace {
@@ -142,18 +144,12 @@ void expect_regs_eq(const emu::Regs& want, const emu::Regs& got, const char* wha
   EXPECT_EQ(hex(want.rflags), hex(got.rflags)) << what << ": rflags";
 }
 
-class Corpus : public ::testing::TestWithParam<size_t> {};
-
-TEST_P(Corpus, Case) {
-  const Case& c = corpus()[GetParam()];
-  SCOPED_TRACE(c.name);
-  State s{};
+// A corpus case's starting registers and memory.
+void set_up(const Case& c, State& s, FakeMemory& mem) {
   for (unsigned i = 0; i < 16; i++) s.regs.gpr[i] = default_gpr(i);
   s.regs.rip = kCode;
   s.regs.rflags = kInitFlags;
   for (const Set& v : c.init) s.at(v.loc) = v.value;
-
-  FakeMemory mem;
   uint64_t code_at = c.mode == Mode::kLong64 ? s.regs.rip : s.segs.base[emu::kCs] + s.regs.rip;
   // The code may run into an unmapped page on purpose: store what fits.
   for (size_t i = 0; i < c.code.size(); i++) {
@@ -162,6 +158,33 @@ TEST_P(Corpus, Case) {
     }
   }
   for (const At& a : c.ram) mem.poke(a.addr, a.bytes);
+}
+
+// How a corpus case meets the decode cache: not at all; after the same
+// case went through it (the decode is reused); after the previous case did
+// (different bytes, or another mode: decoded anew).
+enum class Cached { kNo, kSame, kOther };
+
+class Corpus : public ::testing::TestWithParam<std::tuple<size_t, Cached>> {};
+
+TEST_P(Corpus, Case) {
+  auto [index, cached] = GetParam();
+  const Case& c = corpus()[index];
+  SCOPED_TRACE(c.name);
+  emu::DecodeCache decode_cache;
+  emu::DecodeCache* decoded = cached == Cached::kNo ? nullptr : &decode_cache;
+  if (decoded) {
+    const Case& first =
+        cached == Cached::kSame ? c : corpus()[(index + corpus().size() - 1) % corpus().size()];
+    State s{};
+    FakeMemory mem;
+    set_up(first, s, mem);
+    emu::MmioReadCache none;
+    (void)emu::emulate(first.mode, s.regs, s.segs, mem, none, decoded);
+  }
+  State s{};
+  FakeMemory mem;
+  set_up(c, s, mem);
   const auto ram_before = mem.ram;
   const State before = s;
 
@@ -169,7 +192,7 @@ TEST_P(Corpus, Case) {
   std::vector<int> reads(c.mmio.size(), 0);
   emu::Outcome out{};
   for (int call = 0; call < 4; call++) {
-    out = emu::emulate(c.mode, s.regs, s.segs, mem, cache);
+    out = emu::emulate(c.mode, s.regs, s.segs, mem, cache, decoded);
     if (out.kind != emu::Outcome::kMmioRead) break;
     // A pending MMIO read changes nothing.
     expect_regs_eq(before.regs, s.regs, "during an MMIO read");
@@ -230,15 +253,21 @@ TEST_P(Corpus, Case) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Emulate, Corpus, ::testing::Range(size_t(0), corpus().size()),
-                         [](const ::testing::TestParamInfo<size_t>& info) {
-                           std::string n =
-                               std::to_string(info.param) + "_" + corpus()[info.param].name;
-                           for (char& ch : n) {
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           }
-                           return n;
-                         });
+std::string corpus_test_name(const ::testing::TestParamInfo<std::tuple<size_t, Cached>>& info) {
+  auto [index, cached] = info.param;
+  static const char* const kCached[] = {"", "_decoded_before", "_after_another"};
+  std::string n = std::to_string(index) + "_" + corpus()[index].name + kCached[int(cached)];
+  for (char& ch : n) {
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  }
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Emulate, Corpus,
+                         ::testing::Combine(::testing::Range(size_t(0), corpus().size()),
+                                            ::testing::Values(Cached::kNo, Cached::kSame,
+                                                              Cached::kOther)),
+                         corpus_test_name);
 
 TEST(EmulateCorpus, IsLargeAndNamesAreUnique) {
   EXPECT_GE(corpus().size(), 150u);
@@ -350,6 +379,87 @@ TEST(Emulate, MmioReadRepeatsUntilTheCacheHasTheData) {
   ASSERT_EQ(out.kind, emu::Outcome::kDone);
   EXPECT_EQ(regs.gpr[emu::kRcx], 0x0807060504030201u);
   EXPECT_EQ(regs.rip, kCode + 3);
+}
+
+// The same bytes in the same mode reuse the decoded instruction (shown by
+// tampering with what was remembered); the same bytes in another mode are
+// decoded for that mode.
+TEST(Emulate, DecodeCacheReusesOnlyTheSameBytesInTheSameMode) {
+  FakeMemory mem;
+  mem.poke(kCode, {0x89, 0x08});  // mov [eax], ecx
+  emu::Segments segs{};
+  emu::MmioReadCache cache;
+  emu::DecodeCache decoded;
+  emu::Regs regs = start_regs();
+  regs.gpr[emu::kRax] = kMmio;
+  regs.gpr[emu::kRcx] = 0x11223344;
+  emu::Outcome out = emu::emulate(Mode::kProt32, regs, segs, mem, cache, &decoded);
+  ASSERT_EQ(out.kind, emu::Outcome::kMmioWrite);
+  EXPECT_EQ(out.len, 4u);
+  emu::DecodeCache::Entry& e = decoded.at(kCode);
+  ASSERT_TRUE(e.valid);
+  EXPECT_EQ(e.insn.len, 2u);
+
+  e.insn.op_size = 1;  // tampered: a reuse shows as a 1-byte store
+  regs = start_regs();
+  regs.gpr[emu::kRax] = kMmio;
+  out = emu::emulate(Mode::kProt32, regs, segs, mem, cache, &decoded);
+  ASSERT_EQ(out.kind, emu::Outcome::kMmioWrite);
+  EXPECT_EQ(out.len, 1u);
+
+  // In 16-bit code the same bytes are mov [bx+si], cx.
+  emu::Segments segs16{};
+  segs16.base[emu::kDs] = kMmio;
+  regs = start_regs();
+  regs.gpr[emu::kRbx] = regs.gpr[emu::kRsi] = 0;
+  out = emu::emulate(Mode::kProt16, regs, segs16, mem, cache, &decoded);
+  ASSERT_EQ(out.kind, emu::Outcome::kMmioWrite);
+  EXPECT_EQ(out.len, 2u);
+  EXPECT_EQ(e.mode, Mode::kProt16);
+
+  mem.poke(kCode, {0x88, 0x08});  // mov [bx+si], cl: other bytes, decoded again
+  regs = start_regs();
+  regs.gpr[emu::kRbx] = regs.gpr[emu::kRsi] = 0;
+  out = emu::emulate(Mode::kProt16, regs, segs16, mem, cache, &decoded);
+  ASSERT_EQ(out.kind, emu::Outcome::kMmioWrite);
+  EXPECT_EQ(out.len, 1u);
+}
+
+// The cache never saves a fetch: an instruction whose remembered bytes the
+// first fetch does not bring whole (here its first five bytes end the page,
+// and the next page is not mapped) is decoded afresh and faults, and a fetch
+// that faults reports the fault whatever the cache holds.
+TEST(Emulate, DecodeCacheNeverSkipsAFetch) {
+  FakeMemory mem;
+  const Bytes store = {0xc7, 0x00, 1, 2, 3, 4};  // mov dword [rax], imm32
+  mem.poke(0x2000, store);
+  mem.poke(0x8000 - 5, Bytes(store.begin(), store.begin() + 5));
+  emu::Segments segs{};
+  emu::MmioReadCache cache;
+  emu::DecodeCache decoded;
+  emu::Regs regs = start_regs();
+  regs.rip = 0x2000;
+  regs.gpr[emu::kRax] = kMmio;
+  ASSERT_EQ(emu::emulate(Mode::kLong64, regs, segs, mem, cache, &decoded).kind,
+            emu::Outcome::kMmioWrite);
+  ASSERT_TRUE(decoded.at(0x2000).valid);
+  decoded.at(0x8000 - 5) = decoded.at(0x2000);  // as if it had been decoded there
+
+  regs = start_regs();
+  regs.rip = 0x8000 - 5;
+  regs.gpr[emu::kRax] = kMmio;
+  emu::Outcome out = emu::emulate(Mode::kLong64, regs, segs, mem, cache, &decoded);
+  EXPECT_EQ(out.kind, emu::Outcome::kFault);
+  EXPECT_EQ(int(out.fault.vector), 14);
+  EXPECT_EQ(out.fault.address, 0x8000u);
+
+  regs = start_regs();
+  regs.rip = 0x10000000;  // not mapped: the first fetch faults
+  decoded.at(regs.rip) = decoded.at(0x2000);
+  out = emu::emulate(Mode::kLong64, regs, segs, mem, cache, &decoded);
+  EXPECT_EQ(out.kind, emu::Outcome::kFault);
+  EXPECT_EQ(int(out.fault.vector), 14);
+  EXPECT_EQ(out.insn_len, 0u);
 }
 
 TEST(Emulate, MmioReadCacheLimits) {

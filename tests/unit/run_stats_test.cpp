@@ -121,6 +121,31 @@ TEST_F(RunStatsTest, PageFaultsAreCounted) {
   EXPECT_EQ(stat(kVcpuStatInsnEmulationFail), 1u);
 }
 
+// A write fault on an MMIO page lets the emulator send writes to that page
+// to MMIO without looking for a slot; other pages are looked up as ever:
+// the same instruction aimed at RAM, with the fault reported elsewhere,
+// stores to RAM.
+TEST_F(RunStatsTest, FaultingPageOnlyIsTakenForMmio) {
+  mov_to_mmio_at_rip();
+  s().gpr[X86_RAX] = 0x11223344;
+  s().seg[X86_DS].base = 0x3000;  // RAM
+  scripted::exits = {tdp_exit(kMmio, true), io_exit(0x10, 1)};
+  ASSERT_EQ(kvm_run_ioctl(), 0);
+  EXPECT_EQ(run()->exit_reason, unsigned(KVM_EXIT_IO));
+  uint32_t stored;
+  memcpy(&stored, mem_ + 0x3000, sizeof(stored));
+  EXPECT_EQ(stored, 0x11223344u);
+  EXPECT_EQ(stat(kVcpuStatMmioExits), 0u);
+
+  s().rip = kCode;
+  s().seg[X86_DS].base = kMmio + 0x1000;  // the next page, also MMIO
+  scripted::exits = {tdp_exit(kMmio, true)};
+  ASSERT_EQ(kvm_run_ioctl(), 0);
+  EXPECT_EQ(run()->exit_reason, unsigned(KVM_EXIT_MMIO));
+  EXPECT_EQ(run()->mmio.phys_addr, kMmio + 0x1000);
+  EXPECT_EQ(stat(kVcpuStatMmioExits), 1u);
+}
+
 TEST_F(RunStatsTest, CoalescedPortWrite) {
   add_zone(0x80, 4, 1);
   s().gpr[X86_RAX] = 0xdeadbeef;

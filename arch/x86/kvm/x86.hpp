@@ -11,7 +11,7 @@
 #include <virt/kvm/vcpu.hpp>
 #include <virt/kvm/vm.hpp>
 
-#include "emulate/emulate.hpp"
+#include "emulate/decode.hpp"
 #include "mmu/tdp.hpp"
 #include "msr/filter.hpp"
 #include "pv/state.hpp"
@@ -166,9 +166,10 @@ struct VcpuState {
   PendingMmio pending_mmio;
   PendingMsr pending_msr;
   x86::emu::MmioReadCache mmio_cache;
-  x86::PageCache tdp_pages;    // table pages for the next TDP fault
-  void* fpu = nullptr;         // the guest's FPU state (glue handle)
-  unsigned last_cpu = kNoCpu;  // where the guest last ran; kNoCpu: never
+  x86::emu::DecodeCache decode_cache;  // instructions emulated before
+  x86::PageCache tdp_pages;            // table pages for the next TDP fault
+  void* fpu = nullptr;                 // the guest's FPU state (glue handle)
+  unsigned last_cpu = kNoCpu;          // where the guest last ran; kNoCpu: never
   uint64_t apic_base = 0;
   // KVM_SET_CPUID2's table (cpuid/cpuid.cpp), owned; empty until set.
   kvm_cpuid_entry2* cpuid = nullptr;

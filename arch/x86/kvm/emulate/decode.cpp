@@ -9,6 +9,13 @@
 
 namespace kvmpp::x86::emu {
 
+kxx::Status CodeStream::prefetch() {
+  if (fetched_ > 0) return kxx::OkStatus();
+  TRY(next());
+  pos_ = 0;
+  return kxx::OkStatus();
+}
+
 kxx::Result<uint8_t> CodeStream::next() {
   // SDM vol. 2, "Instruction Format": an instruction longer than 15 bytes
   // raises #GP(0).

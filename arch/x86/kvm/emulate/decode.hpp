@@ -92,7 +92,11 @@ class CodeStream {
       : mem_(mem), linear_(linear), wrap32_(wrap32), out_(out) {}
 
   [[nodiscard]] kxx::Result<uint8_t> next();
+  // Fetch the first bytes (up to the page's end) without consuming any; an
+  // error is recorded as next() would record it for the first byte.
+  [[nodiscard]] kxx::Status prefetch();
   unsigned pos() const { return pos_; }
+  uint64_t linear() const { return linear_; }
   unsigned fetched() const { return fetched_; }
   const uint8_t* bytes() const { return buf_; }
 
@@ -108,5 +112,25 @@ class CodeStream {
 
 // Decode one instruction. On error, out says why (unhandleable or a fault).
 [[nodiscard]] kxx::Status decode(Mode mode, CodeStream& code, Insn& insn, Outcome& out);
+
+// Instructions that decoded, by where they were. Decoding depends only on
+// the mode and the instruction's bytes, so the same bytes in the same mode
+// need no second decode: a guest's MMIO accesses come from a few
+// instructions (its APIC EOI and timer writes, say), emulated again and
+// again. Where an instruction was only picks its entry.
+struct DecodeCache {
+  static constexpr unsigned kEntries = 8;
+  struct Entry {
+    bool valid = false;
+    Mode mode = Mode::kReal;
+    Insn insn{};
+    uint8_t bytes[kMaxInsnLen] = {};
+  };
+  Entry entry[kEntries];
+
+  // The entry for an instruction at @linear (a multiplicative hash: nearby
+  // instructions land apart).
+  Entry& at(uint64_t linear) { return entry[(linear * 0x9e3779b97f4a7c15ull) >> 61]; }
+};
 
 }  // namespace kvmpp::x86::emu

@@ -186,9 +186,13 @@ struct Outcome {
   uint8_t insn_len;
 };
 
+struct DecodeCache;  // decode.hpp
+
 // Emulate the one instruction at regs.rip. regs changes only on kDone and
-// kMmioWrite.
+// kMmioWrite. With @decoded, an instruction with the same bytes as the last
+// one decoded there (in the same mode) is not decoded again, and one that
+// decodes is remembered there.
 [[nodiscard]] Outcome emulate(Mode mode, Regs& regs, const Segments& segs, Memory& mem,
-                              const MmioReadCache& cache);
+                              const MmioReadCache& cache, DecodeCache* decoded = nullptr);
 
 }  // namespace kvmpp::x86::emu

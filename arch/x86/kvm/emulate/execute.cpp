@@ -215,16 +215,39 @@ kxx::Status Exec::string_op() {
   return kxx::OkStatus();
 }
 
+// Decode the instruction, or take it from @decoded when its bytes (those
+// the first fetch brought: a miss costs no extra fetch) and the mode are
+// the same. A failed first fetch is recorded as decoding's own would be.
+kxx::Status decode_or_reuse(Mode mode, CodeStream& code, Insn& insn, Outcome& out,
+                            DecodeCache* decoded) {
+  if (!decoded) return decode(mode, code, insn, out);
+  DecodeCache::Entry& e = decoded->at(code.linear());
+  if (e.valid && e.mode == mode) {
+    TRY_STATUS(code.prefetch());
+    unsigned len = e.insn.len;
+    if (code.fetched() >= len && __builtin_memcmp(code.bytes(), e.bytes, len) == 0) {
+      insn = e.insn;
+      return kxx::OkStatus();
+    }
+  }
+  TRY_STATUS(decode(mode, code, insn, out));
+  e.valid = true;
+  e.mode = mode;
+  e.insn = insn;
+  __builtin_memcpy(e.bytes, code.bytes(), insn.len);
+  return kxx::OkStatus();
+}
+
 }  // namespace
 
 Outcome emulate(Mode mode, Regs& regs, const Segments& segs, Memory& mem,
-                const MmioReadCache& cache) {
+                const MmioReadCache& cache, DecodeCache* decoded) {
   Outcome out{};
   Regs work = regs;
   Cpu cpu(mode, work, segs, mem, cache, out);
   CodeStream code(mem, cpu.code_linear(), mode != Mode::kLong64, out);
   Insn insn;
-  kxx::Status status = decode(mode, code, insn, out);
+  kxx::Status status = decode_or_reuse(mode, code, insn, out, decoded);
   // Report the instruction's bytes, or all that were fetched if it did not
   // decode.
   unsigned n = status.ok() ? insn.len : code.fetched();

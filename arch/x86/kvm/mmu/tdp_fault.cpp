@@ -127,9 +127,9 @@ kxx::Result<Next> handle_tdp_fault(Vcpu& vcpu, const x86_exit& exit) {
     return Next::kUser;
   }
   // No RAM there (or a write to ROM): emulate the access as MMIO. The
-  // emulator takes the slots lock itself, page by page.
+  // emulator takes the slots lock itself.
   stats.inc(arch::kVcpuStatPfEmulate);
-  return handle_mmio(vcpu);
+  return handle_mmio(vcpu, exit.tdp.gpa, write);
 }
 
 }  // namespace kvmpp::x86

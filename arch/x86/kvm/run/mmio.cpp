@@ -18,33 +18,41 @@ using emu::Fault;
 
 constexpr uint32_t kPfPresent = 1;
 
+// No page is known to be MMIO (see GuestMemory).
+constexpr uint64_t kNoGfn = ~uint64_t(0);
+
 // The guest's memory as the emulator sees it: linear addresses translated
-// through the guest's page tables, then RAM through the slots or MMIO.
+// through the guest's page tables, then RAM through the slots or MMIO. It
+// holds the slots lock (GuestMem) for one emulation: never across a call
+// into a device, which may read guest memory itself.
 class GuestMemory final : public emu::Memory {
  public:
-  explicit GuestMemory(Vcpu& vcpu) : vcpu_(vcpu), s_(vcpu.arch().regs) {}
+  // @mmio_write_gfn: a page writes go to MMIO on, without looking for a
+  // slot: the nested page fault being emulated found none for a write there.
+  GuestMemory(Vcpu& vcpu, uint64_t mmio_write_gfn)
+      : vcpu_(vcpu), s_(vcpu.arch().regs), mem_(vcpu.vm()), mmio_write_gfn_(mmio_write_gfn) {}
 
   kxx::Result<unsigned> fetch(uint64_t linear, uint8_t* buf, unsigned len, Fault& f) override {
     unsigned n = kxx::min<unsigned>(len, unsigned(KVMG_PAGE_SIZE - (linear & 0xfff)));
-    GuestMem mem(vcpu_.vm());
-    auto t = TRY(translate(mem, s_, linear, kFetch, supervisor()));
+    auto t = TRY(translate(mem_, s_, linear, kFetch, supervisor()));
     if (t.fault) {
       f = page_fault(t, linear);
       return kxx::Errno::kFault;
     }
     // Executing from MMIO cannot be emulated: the fetch itself fails.
-    TRY_STATUS(mem.read(t.gpa, buf, n));
+    TRY_STATUS(mem_.read(t.gpa, buf, n));
     return n;
   }
 
   AccessResult read(uint64_t linear, void* buf, unsigned len) override {
-    return access(linear, kRead,
-                  [&](GuestMem& mem, uint64_t gpa) { return mem.read(gpa, buf, len); });
+    return access(linear, kRead, [&](uint64_t gpa) { return mem_.read(gpa, buf, len); });
   }
 
   AccessResult write(uint64_t linear, const void* buf, unsigned len) override {
-    return access(linear, kWrite,
-                  [&](GuestMem& mem, uint64_t gpa) { return mem.write(vcpu_, gpa, buf, len); });
+    return access(linear, kWrite, [&](uint64_t gpa) {
+      if (gpa >> kPageShift == mmio_write_gfn_) return kxx::Status(kxx::Errno::kFault);
+      return mem_.write(vcpu_, gpa, buf, len);
+    });
   }
 
  private:
@@ -56,20 +64,20 @@ class GuestMemory final : public emu::Memory {
 
   // RAM when a slot backs the address (and, for writes, is writable);
   // otherwise MMIO. A failed walk of the guest's tables is MMIO-free: #PF.
-  // One hold of the slots lock covers the walk and the copy.
   template <typename Copy>
   AccessResult access(uint64_t linear, unsigned kind, Copy copy) {
-    GuestMem mem(vcpu_.vm());
-    auto t = translate(mem, s_, linear, kind, supervisor());
+    auto t = translate(mem_, s_, linear, kind, supervisor());
     if (!t.ok()) return AccessResult::fault_with({kGpVector, true, 0, 0});
     if (t.value().fault) return AccessResult::fault_with(page_fault(t.value(), linear));
     uint64_t gpa = t.value().gpa;
-    if (copy(mem, gpa).ok()) return AccessResult::ram();
+    if (copy(gpa).ok()) return AccessResult::ram();
     return AccessResult::mmio(gpa);
   }
 
   Vcpu& vcpu_;
   x86_state& s_;
+  GuestMem mem_;
+  uint64_t mmio_write_gfn_;
 };
 
 emu::Mode mode_of(const x86_state& s) {
@@ -84,7 +92,7 @@ enum class Step { kEnter, kUser, kKernelRead };
 // Emulate the instruction at RIP once and act on the outcome. A read an
 // in-kernel device answers goes into the MMIO cache (kKernelRead: emulate
 // again); a write it takes completes the instruction.
-kxx::Result<Step> emulate_step(Vcpu& vcpu) {
+kxx::Result<Step> emulate_step(Vcpu& vcpu, uint64_t mmio_write_gfn) {
   VcpuState& st = vcpu.arch();
   x86_state& s = st.regs;
   // Virtual-8086 mode is not emulated: a limit of ours, not the guest's
@@ -99,9 +107,12 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
   regs.rflags = s.rflags;
   emu::Segments segs;
   for (unsigned i = 0; i < emu::kNumSegs; i++) segs.base[i] = s.seg[i].base;
-  GuestMemory mem(vcpu);
   st.stats.inc(arch::kVcpuStatInsnEmulation);
-  emu::Outcome o = emu::emulate(mode_of(s), regs, segs, mem, st.mmio_cache);
+  emu::Outcome o;
+  {
+    GuestMemory mem(vcpu, mmio_write_gfn);
+    o = emu::emulate(mode_of(s), regs, segs, mem, st.mmio_cache, &st.decode_cache);
+  }
 
   auto commit = [&] {
     for (unsigned i = 0; i < X86_NR_GPRS; i++) s.gpr[i] = regs.gpr[i];
@@ -152,10 +163,10 @@ kxx::Result<Step> emulate_step(Vcpu& vcpu) {
 }
 
 // Emulate until the instruction completes or needs user space.
-kxx::Result<Next> emulate_once(Vcpu& vcpu) {
+kxx::Result<Next> emulate_once(Vcpu& vcpu, uint64_t mmio_write_gfn) {
   // An instruction reads at most two MMIO operands; allow some slack.
   for (unsigned attempt = 0; attempt < 4; attempt++) {
-    auto step = TRY(emulate_step(vcpu));
+    auto step = TRY(emulate_step(vcpu, mmio_write_gfn));
     if (step == Step::kEnter) return Next::kEnter;
     if (step == Step::kUser) return Next::kUser;
   }
@@ -164,9 +175,9 @@ kxx::Result<Next> emulate_once(Vcpu& vcpu) {
 
 }  // namespace
 
-kxx::Result<Next> handle_mmio(Vcpu& vcpu) {
+kxx::Result<Next> handle_mmio(Vcpu& vcpu, uint64_t gpa, bool write) {
   vcpu.arch().mmio_cache.clear();
-  return emulate_once(vcpu);
+  return emulate_once(vcpu, write ? gpa >> kPageShift : kNoGfn);
 }
 
 kxx::Result<Next> complete_mmio(Vcpu& vcpu) {
@@ -179,7 +190,7 @@ kxx::Result<Next> complete_mmio(Vcpu& vcpu) {
   }
   const kvm_run* kr = vcpu.run();
   TRY_STATUS(st.mmio_cache.add(st.pending_mmio.gpa, kr->mmio.data, st.pending_mmio.len));
-  return emulate_once(vcpu);
+  return emulate_once(vcpu, kNoGfn);
 }
 
 }  // namespace kvmpp::x86

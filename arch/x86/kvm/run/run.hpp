@@ -11,7 +11,9 @@ kxx::Result<Next> handle_io(Vcpu& vcpu, const x86_exit& exit);
 kxx::Status complete_io(Vcpu& vcpu);
 // MMIO emulation (x86_mmio.cpp): emulate the instruction at RIP; finish a
 // read with the data user space put in kvm_run.
-kxx::Result<Next> handle_mmio(Vcpu& vcpu);
+// Emulate the instruction at RIP, which faulted on @gpa (a @write found no
+// writable RAM there).
+kxx::Result<Next> handle_mmio(Vcpu& vcpu, uint64_t gpa, bool write);
 kxx::Result<Next> complete_mmio(Vcpu& vcpu);
 kxx::Result<Next> handle_other_exit(Vcpu& vcpu, const x86_exit& exit);
 // Skip an instruction whose encoding the exit implies (no NRIP save on the
