@@ -3,9 +3,9 @@
 # the stock ones, in the SVM test machine under -icount shift=0 -smp 1: the
 # machine's clock then advances one nanosecond per emulated instruction (and
 # jumps over idle time), so "seconds to init" are billions of instructions,
-# repeatable to the job's 0.2 s polling. Each side boots q35, 1 vCPU,
-# kernel-irqchip=on twice (scripts/vm/qemu-boots.sh). A benchmark: it
-# reports, it never fails on speed.
+# repeatable to 0.01 s (the moment init shows in QEMU's output). Each side
+# boots q35, 1 vCPU, kernel-irqchip=on twice (scripts/vm/qemu-boots.sh). A
+# benchmark: it reports, it never fails on speed.
 #   boot-benchmark.sh [M:N:IRQ[+M:N:IRQ...]]   (default q35:1:on+q35:1:on)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

@@ -7,7 +7,7 @@
 QEMU=/usr/bin/qemu-system-x86_64
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-240}
 now() { cut -d' ' -f1 /proc/uptime; }
-secs() { awk "BEGIN{printf \"%.1f\", $2 - $1}"; }
+secs() { awk "BEGIN{printf \"%.2f\", $2 - $1}"; }
 
 # klog_normalise: guest kernel messages (stdin), without the addresses and
 # numbers that vary from boot to boot, one of each, for comparison with the
@@ -50,18 +50,24 @@ first_oops() {
 }
 
 # run_qemu LOG MARKER ARGS...: run QEMU in the background, note when MARKER
-# first appears in its output, kill it after BOOT_TIMEOUT; sets QEMU_RC.
+# first appears in its output and when it exits, kill it after BOOT_TIMEOUT;
+# sets QEMU_RC. Its output goes through awk, which notes both times as they
+# happen (to /proc/uptime's 0.01 s), so they do not depend on the polling.
 run_qemu() {
 	log=$1 marker=$2; shift 2
-	rm -f /tmp/threads.log /tmp/monitor.log /tmp/ftrace.log
+	rm -f /tmp/threads.log /tmp/monitor.log /tmp/ftrace.log /tmp/qemu.out /tmp/marker.time /tmp/exit.time
+	mkfifo /tmp/qemu.out
+	awk -v m="$marker" '{ print; fflush() }
+		!seen && index($0, m) { seen = 1; system("cut -d\" \" -f1 /proc/uptime > /tmp/marker.time") }
+		END { system("cut -d\" \" -f1 /proc/uptime > /tmp/exit.time") }' < /tmp/qemu.out > "$log" &
+	reader=$!
 	start=$(now)
 	# shellcheck disable=SC2086 # BOOT_EXTRA is a list of options
-	$BOOT_WRAP "$QEMU" -nodefaults -display none -no-reboot -serial stdio $BOOT_EXTRA "$@" > "$log" 2>&1 < /dev/null &
+	$BOOT_WRAP "$QEMU" -nodefaults -display none -no-reboot -serial stdio $BOOT_EXTRA "$@" > /tmp/qemu.out 2>&1 < /dev/null &
 	pid=$!
-	BOOT_INIT=-
+	BOOT_INIT=- timed_out=0
 	while kill -0 $pid 2>/dev/null; do
 		t=$(now)
-		if [ "$BOOT_INIT" = - ] && grep -q "$marker" "$log"; then BOOT_INIT=$(secs "$start" "$t"); fi
 		if [ "$(secs "$start" "$t" | cut -d. -f1)" -ge "$BOOT_TIMEOUT" ]; then
 			# Where QEMU's threads are, twice a second apart: in the
 			# report of any boot that timed out.
@@ -84,14 +90,16 @@ run_qemu() {
 				head -200 $tr/trace > /tmp/ftrace.log
 			fi
 			[ -n "$BOOT_WRAP" ] && kill -9 $(cat /proc/$pid/task/*/children) 2>/dev/null
-			kill -9 $pid; echo "TIMEOUT after ${BOOT_TIMEOUT}s" >> "$log"
+			kill -9 $pid; timed_out=1
 		fi
 		sleep 0.2
 	done
 	wait $pid
 	QEMU_RC=$?
-	BOOT_TOTAL=$(secs "$start" "$(now)")
-	if [ "$BOOT_INIT" = - ] && grep -q "$marker" "$log"; then BOOT_INIT=$BOOT_TOTAL; fi
+	wait $reader
+	[ $timed_out = 1 ] && echo "TIMEOUT after ${BOOT_TIMEOUT}s" >> "$log"
+	BOOT_TOTAL=$(secs "$start" "$(cat /tmp/exit.time 2>/dev/null || now)")
+	if [ -s /tmp/marker.time ]; then BOOT_INIT=$(secs "$start" "$(cat /tmp/marker.time)"); fi
 }
 
 boot_linux() {
