@@ -38,6 +38,7 @@ int g_next_fd = 100;
 int g_warnings = 0;
 long g_signal_after = -1;
 bool g_fast_pages = true;
+int g_slow_page_lookups = 0;
 std::map<std::pair<uint32_t, uint32_t>, std::array<uint32_t, 4>> g_cpuid;
 std::map<uint32_t, uint64_t> g_host_msrs;
 uint64_t g_host_xcr0 = 7;
@@ -299,14 +300,17 @@ void kvmg_timer_destroy(void* t) {
 
 // The VMM's memory is this process's memory: "physical" = virtual address.
 int kvmg_get_user_page(uint64_t hva, bool, uint64_t* pa, void** page) {
+  g_slow_page_lookups++;
   if (hva < fake::kBadUserLimit) return -EFAULT;
   *pa = hva & ~uint64_t(4095);
   *page = reinterpret_cast<void*>(*pa);
   return 0;
 }
-int kvmg_get_user_page_fast(uint64_t hva, bool write, uint64_t* pa, void** page) {
-  if (!g_fast_pages) return -EFAULT;  // as if nothing were mapped yet
-  return kvmg_get_user_page(hva, write, pa, page);
+int kvmg_get_user_page_fast(uint64_t hva, bool, uint64_t* pa, void** page) {
+  if (!g_fast_pages || hva < fake::kBadUserLimit) return -EFAULT;  // as if nothing were mapped
+  *pa = hva & ~uint64_t(4095);
+  *page = reinterpret_cast<void*>(*pa);
+  return 0;
 }
 void kvmg_put_page(void*) {}
 int kvmg_user_huge_mapping(uint64_t) { return 0; }
@@ -408,6 +412,7 @@ void close_all() {
 int warnings() { return g_warnings; }
 void signal_after(long n) { g_signal_after = n; }
 void set_fast_pages(bool mapped) { g_fast_pages = mapped; }
+int slow_page_lookups() { return g_slow_page_lookups; }
 void set_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t eax, uint32_t ebx, uint32_t ecx,
                     uint32_t edx) {
   g_cpuid[{leaf, subleaf}] = {eax, ebx, ecx, edx};
@@ -435,6 +440,7 @@ void reset() {
   g_warnings = 0;
   g_signal_after = -1;
   g_fast_pages = true;
+  g_slow_page_lookups = 0;
   default_host_cpuid();
   g_host_msrs = {{0x8b, 0x0a0011d1}};  // IA32_UCODE_REV (AMD: patch level)
   g_host_xcr0 = 7;

@@ -33,6 +33,8 @@ int warnings();
 void signal_after(long n);
 // Whether kvmg_get_user_page_fast finds pages mapped (default true).
 void set_fast_pages(bool mapped);
+// Calls of kvmg_get_user_page (the slow path, which may fault pages in).
+int slow_page_lookups();
 // The x86 host: CPUID leaves (EAX, EBX, ECX, EDX by leaf and subleaf; a
 // missing one reads as zeros), XCR0, the TSC and its frequency, and MSRs
 // kvmg_rdmsr_safe reads (a missing one faults). reset() restores a default

@@ -146,6 +146,22 @@ TEST_F(RunStatsTest, FaultingPageOnlyIsTakenForMmio) {
   EXPECT_EQ(stat(kVcpuStatMmioExits), 1u);
 }
 
+// A fault on RAM the VMM has mapped takes the lockless lookup of its page
+// table; RAM it has not mapped yet (or mapped read-only) takes the slow
+// path, which faults the page in.
+TEST_F(RunStatsTest, RamFaultsTryTheLocklessLookupFirst) {
+  scripted::exits = {tdp_exit(0x3000, true), tdp_exit(0x4000, false), io_exit(0x10, 1)};
+  ASSERT_EQ(kvm_run_ioctl(), 0);
+  EXPECT_EQ(fake::slow_page_lookups(), 0);
+  EXPECT_EQ(stat(kVcpuStatPfFixed), 2u);
+  fake::set_fast_pages(false);
+  scripted::exits = {tdp_exit(0x5000, true), io_exit(0x10, 1)};
+  ASSERT_EQ(kvm_run_ioctl(), 0);
+  EXPECT_EQ(fake::slow_page_lookups(), 1);
+  EXPECT_EQ(stat(kVcpuStatPfFixed), 3u);
+  EXPECT_NE(vm().arch()->tdp.lookup(5), 0u);
+}
+
 TEST_F(RunStatsTest, CoalescedPortWrite) {
   add_zone(0x80, 4, 1);
   s().gpr[X86_RAX] = 0xdeadbeef;

@@ -27,12 +27,15 @@ enum class FaultAccess { kRead, kWrite, kPrefault };
 // when the VMM's mapping allows it; otherwise read-only, unless the guest
 // is writing (then it is an error: the VMM made guest RAM read-only).
 // A pre-fault is a read that breaks no copy-on-write (api.rst): writable
-// only when the VMM's page table already maps the page writable.
+// only when the VMM's page table already maps the page writable. The
+// lockless lookup of the VMM's page table comes first: the page is usually
+// there already, and the slow path takes the mmap lock and finds the VMA.
 kxx::Result<HostPage> get_host_page(uint64_t hva, bool slot_writable, FaultAccess access) {
   HostPage h;
   if (slot_writable) {
-    int r = access == FaultAccess::kPrefault ? kvmg_get_user_page_fast(hva, true, &h.pa, &h.page)
-                                             : kvmg_get_user_page(hva, true, &h.pa, &h.page);
+    int r = kvmg_get_user_page_fast(hva, true, &h.pa, &h.page);
+    if (r != 0 && access != FaultAccess::kPrefault)
+      r = kvmg_get_user_page(hva, true, &h.pa, &h.page);
     if (r == 0) {
       h.writable = true;
       return h;
