@@ -64,6 +64,13 @@ const Memslot* GuestMem::slot_for(uint64_t gfn) {
 
 kxx::Status GuestMem::read(uint64_t gpa, void* buf, unsigned len) {
   auto* out = static_cast<uint8_t*>(buf);
+  // Within one page (an instruction fetch, an operand): one slot, one copy.
+  if ((gpa & 0xfff) + len <= KVMG_PAGE_SIZE) {
+    const Memslot* slot = slot_for(gpa >> kPageShift);
+    if (!slot || read_user(out, slot->hva(gpa >> kPageShift) + (gpa & 0xfff), len) != 0)
+      return kxx::Errno::kFault;
+    return kxx::OkStatus();
+  }
   return for_each_page(
       gpa, len, false, [this](uint64_t gfn) { return slot_for(gfn); },
       [&](const Memslot&, uint64_t hva, unsigned off, unsigned n) {
