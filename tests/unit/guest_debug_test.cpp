@@ -284,6 +284,19 @@ TEST_F(GuestDebugTest, BlockIrqLetsUserSpaceInterruptIn) {
   EXPECT_EQ(scripted::last_event.vector, 0x40);
 }
 
+// A debugger's DR7 with bits the hardware refuses (63:32, found by
+// ioctl_fuzz: MOV to DR7 faulted in the host) reaches the backend without
+// them; the exit reports what the debugger set.
+TEST_F(GuestDebugTest, HardwareGetsOnlyDr7sArchitecturalBits) {
+  const uint64_t drs[8] = {0xe5e6b9ef58d40810, 0, 0, 0, 0, 0, 0, 0xff06309cc75e7e02};
+  ASSERT_EQ(set_debug(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, drs), 0);
+  scripted::exits = {exit_of(X86_EXIT_DEBUG, 0xffff0ff1)};
+  ASSERT_EQ(kvm_run_ioctl(), 0);
+  EXPECT_EQ(scripted::last_debug.dr7, 0xc75e2e02u);
+  EXPECT_EQ(scripted::last_debug.dr[0], 0xe5e6b9ef58d40810u);
+  EXPECT_EQ(run()->debug.arch.dr7, 0xff06309cc75e7e02u);
+}
+
 TEST_F(GuestDebugTest, GeneralDetect) {
   memcpy(mem_ + kCode, "\x0f\x21\xc0", 3);  // mov %dr0, %eax
   const uint64_t drs[8] = {0, 0, 0, 0, 0, 0, 0, 0x2400};

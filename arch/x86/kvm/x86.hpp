@@ -236,6 +236,10 @@ inline constexpr uint64_t kRflagsTf = 1ull << 8, kRflagsOf = 1ull << 11;
 // bits that read as 1 when no condition is reported (RTM is active low).
 inline constexpr uint64_t kDr6ActiveLow = 0xffff0ff0, kDr6Bd = 1ull << 13, kDr6Bs = 1ull << 14;
 inline constexpr uint64_t kDr7Gd = 1ull << 13;
+// DR7's bits a MOV can set, and the one that reads as 1 (SDM vol. 3B,
+// "Debug Control Register (DR7)"; bits 63:32 must be 0).
+inline constexpr uint64_t kDr7Writable = 0xffff2bff;
+inline constexpr uint64_t kDr7Fixed1 = 0x400;
 
 inline bool long_mode(const x86_state& s) { return s.efer & kEferLma; }
 // The current privilege level: 0 in real mode, 3 in virtual-8086 mode.

@@ -71,7 +71,11 @@ bool debug_prepare_entry(Vcpu& vcpu, x86_run& run) {
   if (has(st, KVM_GUESTDBG_USE_HW_BP)) {
     run.debug.flags |= X86_DEBUG_LOAD_DRS;
     for (unsigned i = 0; i < 4; i++) run.debug.dr[i] = st.debug.dr[i];
-    run.debug.dr7 = st.debug.dr7;
+    // The hardware gets only DR7's architectural bits: a 1 in bits 63:32
+    // makes MOV to DR7 fault in the host (found by ioctl_fuzz).
+    // KVM_SET_GUEST_DEBUG takes any value, as upstream, and KVM_EXIT_DEBUG
+    // reports it as given.
+    run.debug.dr7 = (st.debug.dr7 & kDr7Writable) | kDr7Fixed1;
   }
   // The trap flag is the debugger's for this run only: the guest's own
   // RFLAGS.TF stays what it was.

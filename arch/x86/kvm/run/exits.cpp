@@ -206,7 +206,7 @@ kxx::Result<Next> handle_dr(Vcpu& vcpu, bool write) {
     else if (dr == 6)
       s.dr6 = (v & 0x1e00f) | 0xffff0ff0;  // fixed bits of DR6
     else
-      s.dr7 = (v & 0xffff2bff) | 0x400;  // fixed bits of DR7
+      s.dr7 = (v & kDr7Writable) | kDr7Fixed1;
   } else {
     *reg = (dr < 4 ? s.dr[dr] : dr == 6 ? s.dr6 : s.dr7) & mask;
   }
