@@ -50,7 +50,7 @@ set +e
 timeout "$vm_timeout" qemu-system-x86_64 -M q35 -cpu max -m "${KVMPP_MEM:-1G}" -smp "${KVMPP_SMP:-2}" \
   -accel "${KVMPP_ACCEL:-tcg,thread=multi}" ${KVMPP_QEMU_EXTRA:-} -kernel "$vmlinuz" -initrd "$BUILD/initramfs.cpio.gz" \
   -append "console=ttyS0 quiet panic=-1 kvmpp.job=$job kvmpp.args=${KVMPP_JOB_ARGS:-}" \
-  -nographic -no-reboot -serial mon:stdio < /dev/null 2>&1 | tr -d '\r' | tee "$out" |
+  -nographic -no-reboot -serial mon:stdio < /dev/null 2>&1 | sed -u 's/\r//g' | tee "$out" |
   grep --line-buffered -vE '^\[ *[0-9]+\.[0-9]+\]|^(SeaBIOS|iPXE|Booting|Machine UUID)' || true
 set -e
 status=$(grep -a '^KVMPP-EXIT ' "$out" | tail -1 | cut -d' ' -f2)

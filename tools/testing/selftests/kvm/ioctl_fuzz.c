@@ -305,7 +305,9 @@ static void noop(int sig)
 /* KVM_RUN, cut short by a timer: a guest that loops cannot hang the episode. */
 static void run_vcpu(struct fd *f)
 {
-	struct itimerval t = { .it_value = { .tv_usec = 1 + below(RUN_SLICE_US) } };
+	/* Periodic: one that fired before KVM_RUN began would leave it running. */
+	struct itimerval t = { .it_value = { .tv_usec = 1 + below(RUN_SLICE_US) },
+			       .it_interval = { .tv_usec = RUN_SLICE_US } };
 	struct itimerval off = { 0 };
 
 	if (f->run && chance(10))
