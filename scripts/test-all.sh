@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project, from a fresh Debian 12 machine:
 #   1. installs what is missing (apt-get), fetches Debian's kernels into a cache;
-#   2. unit tests of the user-space core (GoogleTest under CTest);
+#   2. unit tests of the user-space core (GoogleTest under CTest), and the
+#      models fuzzed with libFuzzer for a bounded time (scripts/fuzz-models.sh);
 #   3. warning-free module builds: Debian 6.12 (the one tested), Debian 6.1,
 #      and the generic core for arm64;
 #   4. the project's selftests in the emulated SVM machine on our modules;
@@ -45,6 +46,8 @@ passed=$((passed + units - ufail)); failed=$((failed + ufail))
 echo "unit tests: $((units - ufail)) passed, $ufail failed"
 
 step "C++ formatting (clang-format)" "$ROOT/scripts/check-format.sh"
+# The models under libFuzzer (Documentation/fuzzing.rst): 20 s per target.
+step "fuzzing the models (libFuzzer, ASan, UBSan)" "$ROOT/scripts/fuzz-models.sh"
 step "build for Debian 6.1 (cloud-amd64)" "$ROOT/scripts/build-modules.sh" 6.1 cloud-amd64 amd64 "$BUILD/tree-6.1"
 step "build the generic core for arm64 (Debian 6.12 cloud-arm64)" \
   "$ROOT/scripts/build-modules.sh" 6.12 cloud-arm64 arm64 "$BUILD/tree-arm64"

@@ -621,6 +621,29 @@ TEST_F(ExitTest, WalksEveryPagingMode) {
   EXPECT_EQ(translate(0xf000), ~0ull);             // PTE 15 not present
 }
 
+// A guest table entry that points outside guest memory is a not-present
+// #PF for the guest, not an error of KVM_RUN (found by fuzz_cpuid).
+TEST_F(ExitTest, TableOutsideGuestMemoryIsAPageFault) {
+  auto put64 = [&](uint64_t gpa, uint64_t v) { memcpy(mem_ + gpa, &v, 8); };
+  set_supported_table();
+  put64(0xd000, 0x40000000 | 7);  // PML4E 0: a PDPT far past the slot
+  s().cr0 = kvmpp::x86::kCr0Pg | 0x11;
+  s().cr3 = 0xd000;
+  s().cr4 = kvmpp::x86::kCr4Pae;
+  s().efer = kvmpp::x86::kEferLme | kvmpp::x86::kEferLma;
+  s().seg[X86_CS].l = 1;
+  ASSERT_TRUE(handle(X86_EXIT_CPUID, {0x0f, 0xa2}));
+  EXPECT_EQ(s().rip, kCode);
+  EXPECT_EQ(s().cr2, kCode);
+  x86_event ev = s().event;
+  EXPECT_EQ(taken_exception(), 14);
+  EXPECT_EQ(ev.error_code, 0u);  // not present, a supervisor read
+  kvm_translation tr{};
+  tr.linear_address = kCode;
+  EXPECT_EQ(vcpu_ioctl(fd_, KVM_TRANSLATE, ptr(&tr)), 0);
+  EXPECT_EQ(tr.valid, 0);
+}
+
 TEST_F(ExitTest, Xsetbv) {
   const std::vector<uint8_t> xsetbv = {0x0f, 0x01, 0xd1};
   // CR4.OSXSAVE clear: #UD.

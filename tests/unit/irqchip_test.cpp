@@ -252,3 +252,89 @@ TEST_F(IrqchipTest, BspResetsToVirtualWire) {
 }
 
 }  // namespace
+
+namespace {
+
+// IA32_APIC_BASE through KVM_GET/SET_MSRS.
+class ApicBaseTest : public IrqchipTest {
+ protected:
+  uint64_t get_apic_base(long vcpu) {
+    std::vector<uint64_t> mem(8);
+    auto* m = reinterpret_cast<kvm_msrs*>(mem.data());
+    m->nmsrs = 1;
+    m->entries[0].index = kvmpp::x86::msr::kApicBase;
+    EXPECT_EQ(vcpu_ioctl(vcpu, KVM_GET_MSRS, ptr(m)), 1);
+    return m->entries[0].data;
+  }
+  long try_set_apic_base(long vcpu, uint64_t value) {
+    std::vector<uint64_t> mem(8);
+    auto* m = reinterpret_cast<kvm_msrs*>(mem.data());
+    m->nmsrs = 1;
+    m->entries[0].index = kvmpp::x86::msr::kApicBase;
+    m->entries[0].data = value;
+    return vcpu_ioctl(vcpu, KVM_SET_MSRS, ptr(m));
+  }
+  // The base the APIC model itself decodes at.
+  static uint64_t model_base(long vcpu) {
+    auto* v = static_cast<kvmpp::Vcpu*>(object(vcpu));
+    return kvmpp::x86::vcpu_apic(*v)->lapic.apic_base();
+  }
+};
+
+// Moving the APIC to a page whose bus window cannot be had (no memory, or a
+// bus the VMM filled with coalesced zones) fails and changes nothing (found
+// by fuzz_lapic: the APIC had moved while IA32_APIC_BASE kept the old base).
+TEST_F(ApicBaseTest, ApicBaseMoveThatFailsChangesNothing) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long vcpu = add_vcpu(0);
+  const uint64_t before = get_apic_base(vcpu);
+  const uint64_t moved = 0xfed00000 | (before & 0xfff);
+  // Each allocation of the move failing in turn: no change, until it works.
+  long r = 0;
+  for (long n = 1; n < 10 && r != 1; n++) {
+    fake::fail_alloc_after(n);
+    r = try_set_apic_base(vcpu, moved);
+    fake::fail_alloc_after(0);
+    if (r != 1) {
+      EXPECT_EQ(get_apic_base(vcpu), before) << n;
+      EXPECT_EQ(model_base(vcpu), before) << n;
+    }
+  }
+  ASSERT_EQ(r, 1);
+  ASSERT_EQ(try_set_apic_base(vcpu, before), 1);
+  // The bus full: every zone a coalesced MMIO range.
+  for (uint64_t addr = 0x10000000;; addr += 0x1000) {
+    kvm_coalesced_mmio_zone z{addr, 8, {0}};
+    if (vm_ioctl(vm_, KVM_REGISTER_COALESCED_MMIO, ptr(&z)) != 0) break;
+  }
+  EXPECT_EQ(try_set_apic_base(vcpu, moved), 0);
+  EXPECT_EQ(get_apic_base(vcpu), before);
+  EXPECT_EQ(model_base(vcpu), before);
+  // The old page still answers: the APIC is where it was.
+  set_reg(vcpu, kSvr, 0x1ff);
+  EXPECT_EQ(reg(lapic(vcpu), kSvr), 0x1ffu);
+}
+
+// vCPU 300 in x2APIC mode has x2APIC ID 300, all 32 bits of it, and the
+// logical ID that follows (found by fuzz_lapic: it had 300 & 0xff, vCPU
+// 44's); KVM_SET_LAPIC cannot give it another logical ID.
+TEST_F(IrqchipTest, X2apicIdIsTheWholeVcpuId) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_X2APIC_API;
+  cap.args[0] = KVM_X2APIC_API_USE_32BIT_IDS;
+  ASSERT_EQ(vm_ioctl(vm_, KVM_ENABLE_CAP, ptr(&cap)), 0);
+  long vcpu = add_vcpu(300);
+  set_x2apic_cpuid(vcpu);
+  set_msr(vcpu, kvmpp::x86::msr::kApicBase, 0xfee00000 | (3u << 10));
+  kvm_lapic_state s = lapic(vcpu);
+  EXPECT_EQ(reg(s, 0x20), 300u);
+  const uint32_t ldr = ((300u >> 4) << 16) | (1u << (300 & 0xf));
+  EXPECT_EQ(reg(s, 0xd0), ldr);
+  uint32_t bogus = 0x12345678;
+  memcpy(&s.regs[0xd0], &bogus, 4);
+  ASSERT_EQ(vcpu_ioctl(vcpu, KVM_SET_LAPIC, ptr(&s)), 0);
+  EXPECT_EQ(reg(lapic(vcpu), 0xd0), ldr);
+}
+
+}  // namespace

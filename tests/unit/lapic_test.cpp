@@ -326,21 +326,48 @@ TEST(Lapic, PeriodicTimerAndMask) {
   Lapic l;
   l.reset(0, true);
   wr(l, a::kSvr, 0x1ff);
-  wr(l, a::kTdcr, 0xb);                           // divide by 1
+  wr(l, a::kTdcr, 0xb);                           // divide by 1: 1 ns per count
   wr(l, a::kLvtTimer, 0x20000 | 0x10000 | 0x33);  // periodic, masked
   EXPECT_EQ(l.timer_mode(), ApicTimerMode::kPeriodic);
-  wr(l, a::kTmict, 10);
-  l.set_now(25);
-  EXPECT_EQ(rd(l, a::kTmcct), 5u);
+  wr(l, a::kTmict, 1000000);  // 1 ms
+  l.set_now(2500000);
+  EXPECT_EQ(rd(l, a::kTmcct), 500000u);
   EXPECT_TRUE(l.poll_timer());     // fires, coalescing two periods
   EXPECT_FALSE(l.irr_test(0x33));  // masked
-  EXPECT_EQ(l.next_timer_expiry(), 30u);
+  EXPECT_EQ(l.next_timer_expiry(), 3000000u);
   wr(l, a::kLvtTimer, 0x20000 | 0x33);
-  l.set_now(30);
-  EXPECT_EQ(rd(l, a::kTmcct), 10u);
+  l.set_now(3000000);
+  EXPECT_EQ(rd(l, a::kTmcct), 1000000u);
   EXPECT_TRUE(l.poll_timer());
   EXPECT_TRUE(l.irr_test(0x33));
-  EXPECT_EQ(l.next_timer_expiry(), 40u);
+  EXPECT_EQ(l.next_timer_expiry(), 4000000u);
+}
+
+// A periodic timer shorter than 200 us runs at 200 us (found by fuzz_lapic:
+// a 1-count period made the host's timer fire without end); its count
+// still goes from TMICT to 0 in each period. One-shot timers keep theirs.
+TEST(Lapic, PeriodicTimerHasAFloor) {
+  Lapic l;
+  l.reset(0, true);
+  wr(l, a::kSvr, 0x1ff);
+  wr(l, a::kTdcr, 0xb);  // divide by 1: 1 ns per count
+  wr(l, a::kLvtTimer, 0x20000 | 0x33);
+  wr(l, a::kTmict, 1);
+  EXPECT_EQ(l.next_timer_expiry(), a::kMinPeriodicNs);
+  l.set_now(a::kMinPeriodicNs / 2);
+  EXPECT_FALSE(l.poll_timer());
+  EXPECT_EQ(rd(l, a::kTmcct), 1u);
+  const uint64_t start = a::kMinPeriodicNs / 2;
+  wr(l, a::kTmict, 10000);  // 10 us, stretched: half way through, half the count
+  EXPECT_EQ(l.next_timer_expiry(), start + a::kMinPeriodicNs);
+  l.set_now(start + a::kMinPeriodicNs / 2);
+  EXPECT_EQ(rd(l, a::kTmcct), 5000u);
+  l.set_now(start + a::kMinPeriodicNs * 2 + 1);
+  EXPECT_TRUE(l.poll_timer());
+  EXPECT_EQ(l.next_timer_expiry(), start + a::kMinPeriodicNs * 3);
+  wr(l, a::kLvtTimer, 0x33);  // one-shot: 1 count is 1 ns
+  wr(l, a::kTmict, 1);
+  EXPECT_EQ(l.next_timer_expiry(), start + a::kMinPeriodicNs * 2 + 2);
 }
 
 TEST(Lapic, TscDeadlineTimer) {

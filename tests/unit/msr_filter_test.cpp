@@ -210,6 +210,21 @@ TEST_F(MsrPolicyTest, FilterRangesAndDefault) {
   EXPECT_EQ(run()->msr.reason, unsigned(KVM_MSR_EXIT_REASON_FILTER));
 }
 
+// A range that reaches past 0xffffffff covers up to it and no further: it
+// does not wrap around to MSR 0 (found by fuzz_msr_filter: a range for the
+// top MSRs denied WRMSR 0x10).
+TEST_F(MsrPolicyTest, RangePastTheTopDoesNotWrap) {
+  uint64_t zeros[2] = {};
+  kvm_msr_filter f{};
+  f.ranges[0] = {KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE, 128, 0xffffffc0,
+                 reinterpret_cast<uint8_t*>(zeros)};
+  ASSERT_EQ(set_filter(f), 0);
+  EXPECT_EQ(exec(false, 0xffffffff), Next::kEnter);
+  EXPECT_EQ(taken_exception(), 13);
+  EXPECT_EQ(exec(true, msr::kTsc, 5), Next::kEnter);  // MSR 0x10: not in the range
+  EXPECT_EQ(taken_exception(), -1);
+}
+
 TEST_F(MsrPolicyTest, FilteredAccessesExitAndComplete) {
   uint64_t zeros = 0;
   ASSERT_EQ(enable_cap(KVM_CAP_X86_USER_SPACE_MSR, KVM_MSR_EXIT_REASON_FILTER), 0);

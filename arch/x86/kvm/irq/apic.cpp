@@ -84,6 +84,10 @@ kxx::Status id_from_user(Vcpu& vcpu, const Lapic& l, kvm_lapic_state& s) {
   if (vcpu.vm().arch()->x2apic_format && id != vcpu.id()) return kxx::Errno::kInval;
   id = vcpu.id();
   __builtin_memcpy(&s.regs[apic::kId], &id, 4);
+  // The logical ID is fixed by the ID in x2APIC mode (found by fuzz_lapic:
+  // a state with another one kept it), as upstream.
+  uint32_t ldr = apic::x2apic_ldr(id);
+  __builtin_memcpy(&s.regs[apic::kLdr], &ldr, 4);
   return kxx::OkStatus();
 }
 
@@ -234,6 +238,13 @@ kxx::Status set_lapic(Vcpu& vcpu, unsigned long uarg) {
 kxx::Status apic_set_base(Vcpu& vcpu, uint64_t value, bool host) {
   VcpuApic* a = vcpu_apic(vcpu);
   if (!a) return kxx::OkStatus();
+  // The new page's window first: taking it may fail (no memory, a bus full
+  // of coalesced zones), and a failure must leave the APIC where it was
+  // (found by fuzz_lapic: the guest got #GP with its APIC already moved).
+  uint64_t page = page_of(value);
+  bool moving = page != a->window;
+  Irqchip* chip = irqchip(vcpu.vm());
+  if (moving) TRY_STATUS(window_get(vcpu.vm(), chip->xapic, page));
   kxx::Status st = kxx::OkStatus();
   {
     SpinLockGuard g(a->lock);
@@ -249,12 +260,10 @@ kxx::Status apic_set_base(Vcpu& vcpu, uint64_t value, bool host) {
       }
     }
   }
-  uint64_t base;
-  {
-    SpinLockGuard g(a->lock);
-    base = a->lapic.apic_base();
+  if (moving) {
+    uint64_t drop = st.ok() ? kxx::exchange(a->window, page) : page;
+    if (drop) window_put(vcpu.vm(), chip->xapic, drop);
   }
-  if (st.ok()) st = move_window(vcpu, *a, base);
   rearm(*a);
   vcpu.make_request(Vcpu::kRequestEvent);
   return st;

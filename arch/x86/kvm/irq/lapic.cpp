@@ -63,6 +63,7 @@ void Lapic::reset_registers() {
 
 void Lapic::reset(uint32_t apic_id, bool bsp) {
   apic_base_ = kDefaultBase | kBaseEnable | (bsp ? kBaseBsp : 0);
+  initial_id_ = apic_id;
   set_reg(kId, apic_id << 24);
   reset_registers();
 }
@@ -78,15 +79,16 @@ kxx::Status Lapic::set_apic_base(uint64_t value) {
   if (was_x2 && en && !extd) return kxx::Errno::kInval;
   if (!was_en && extd) return kxx::Errno::kInval;
   if (was_en && !en) {
-    // Disabling returns the APIC to its power-up state; keep the xAPIC ID.
-    if (was_x2) set_reg(kId, reg(kId) << 24);
+    // Disabling returns the APIC to its power-up state; keep the xAPIC ID
+    // (from x2APIC mode: the initial ID's low 8 bits).
+    if (was_x2) set_reg(kId, initial_id_ << 24);
     reset_registers();
   } else if (!was_x2 && extd) {
-    // Entering x2APIC mode: the 32-bit ID is the initial APIC ID and the
-    // logical ID is derived from it ("Logical Destination Mode in x2APIC Mode").
-    uint32_t x2id = reg(kId) >> 24;
-    set_reg(kId, x2id);
-    set_reg(kLdr, ((x2id >> 4) << 16) | (1u << (x2id & 0xf)));
+    // Entering x2APIC mode: the 32-bit ID is the initial APIC ID, all of
+    // it (not the 8-bit xAPIC ID: vCPUs above 255, found by fuzz_lapic),
+    // and the logical ID is derived from it.
+    set_reg(kId, initial_id_);
+    set_reg(kLdr, x2apic_ldr(initial_id_));
     set_reg(kIcr2, 0);
   }
   apic_base_ = value;
@@ -149,6 +151,11 @@ uint32_t Lapic::divisor(uint32_t tdcr) {
 
 uint64_t Lapic::tick_ns() const { return uint64_t(bus_cycle_ns_) * divisor(reg(kTdcr)); }
 
+uint64_t Lapic::period_ns() const {
+  uint64_t period = uint64_t(reg(kTmict)) * tick_ns();
+  return period < kMinPeriodicNs ? kMinPeriodicNs : period;
+}
+
 void Lapic::arm_timer() {
   timer_armed_ = reg(kTmict) != 0;
   timer_start_ns_ = now_ns_;
@@ -157,14 +164,22 @@ void Lapic::arm_timer() {
 uint32_t Lapic::current_count() const {
   if (!timer_armed_ || timer_mode() == ApicTimerMode::kTscDeadline) return 0;
   uint64_t initial = reg(kTmict);
-  uint64_t ticks = now_ns_ > timer_start_ns_ ? (now_ns_ - timer_start_ns_) / tick_ns() : 0;
-  if (timer_mode() == ApicTimerMode::kPeriodic) return uint32_t(initial - ticks % initial);
+  uint64_t elapsed = now_ns_ > timer_start_ns_ ? now_ns_ - timer_start_ns_ : 0;
+  uint64_t ticks = elapsed / tick_ns();
+  if (timer_mode() == ApicTimerMode::kPeriodic) {
+    uint64_t period = period_ns();
+    if (period == initial * tick_ns()) return uint32_t(initial - ticks % initial);
+    // A period stretched to the minimum: the count slows down to match
+    // (initial * period stays below 2^36).
+    return uint32_t(initial - (elapsed % period) * initial / period);
+  }
   return ticks >= initial ? 0 : uint32_t(initial - ticks);
 }
 
 uint64_t Lapic::next_timer_expiry() const {
   if (timer_mode() == ApicTimerMode::kTscDeadline) return tsc_deadline_;
   if (!timer_armed_) return 0;
+  if (timer_mode() == ApicTimerMode::kPeriodic) return timer_start_ns_ + period_ns();
   return timer_start_ns_ + uint64_t(reg(kTmict)) * tick_ns();
 }
 
@@ -175,7 +190,7 @@ bool Lapic::poll_timer() {
     case ApicTimerMode::kTscDeadline: tsc_deadline_ = 0; break;
     case ApicTimerMode::kPeriodic: {
       // Coalesce missed periods into one interrupt.
-      uint64_t period = uint64_t(reg(kTmict)) * tick_ns();
+      uint64_t period = period_ns();
       timer_start_ns_ += period * ((now_ns_ - timer_start_ns_) / period);
       break;
     }

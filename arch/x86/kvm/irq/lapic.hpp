@@ -24,6 +24,13 @@ inline constexpr uint32_t kLvtError = 0x370, kTmict = 0x380, kTmcct = 0x390, kTd
 inline constexpr uint32_t kSelfIpi = 0x3f0;  // x2APIC only
 inline constexpr uint32_t kX2apicMsrBase = 0x800, kX2apicMsrLast = 0x8ff;
 inline constexpr uint64_t kDefaultBase = 0xfee00000;
+// The logical ID x2APIC mode derives from the x2APIC ID ("Logical
+// Destination Mode in x2APIC Mode"): cluster in 31:16, one bit of 16.
+constexpr uint32_t x2apic_ldr(uint32_t id) { return ((id >> 4) << 16) | (1u << (id & 0xf)); }
+// The shortest period a periodic timer gets (upstream's min_timer_period_us):
+// a guest cannot make the host's timer fire every nanosecond (found by
+// fuzz_lapic). The count still runs from TMICT to 0 within the period.
+inline constexpr uint64_t kMinPeriodicNs = 200000;
 // IA32_APIC_BASE bits.
 inline constexpr uint64_t kBaseBsp = 1u << 8, kBaseExtd = 1u << 10, kBaseEnable = 1u << 11;
 inline constexpr uint32_t kLvtMasked = 1u << 16;
@@ -140,6 +147,8 @@ class Lapic {
   uint32_t current_count() const;
   // When the timer next fires, or 0 when it is not armed.
   uint64_t next_timer_expiry() const;
+  // A periodic timer's period: TMICT counts, at least kMinPeriodicNs.
+  uint64_t period_ns() const;
   // Fire the timer if its expiry has passed: raise the LVT timer interrupt
   // (unless masked), reload or disarm. Returns whether it fired.
   bool poll_timer();
@@ -174,6 +183,7 @@ class Lapic {
 
   alignas(16) uint8_t regs_[KVM_APIC_REG_SIZE] = {};
   uint64_t apic_base_ = 0;
+  uint32_t initial_id_ = 0;  // the x2APIC ID: the vCPU's, all 32 bits
   uint32_t bus_cycle_ns_;
   uint32_t esr_pending_ = 0;
   uint64_t now_ns_ = 0;

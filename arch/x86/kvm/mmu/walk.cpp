@@ -45,6 +45,9 @@ kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t l
   if (!(s.cr0 & kCr0Pg)) return translate_unpaged(s, linear);
   Translation t;
   bool nxe = s.efer & kEferNxe;
+  // A fault the guest sees. A table entry outside guest memory is one too,
+  // not-present, as upstream (found by fuzz_cpuid: an exit's instruction
+  // fetch made KVM_RUN fail with -EFAULT instead).
   Walk w;
   uint64_t gpa = 0;
   auto fault = [&](bool present) {
@@ -57,13 +60,15 @@ kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t l
   if (!(s.cr4 & kCr4Pae)) {
     // 32-bit paging: two levels of 4-byte entries; PSE allows 4 MiB pages.
     uint32_t pde, pte;
-    TRY_STATUS(mem.read_entry((s.cr3 & 0xfffff000) + ((linear >> 22) & 0x3ff) * 4, &pde));
+    if (!mem.read_entry((s.cr3 & 0xfffff000) + ((linear >> 22) & 0x3ff) * 4, &pde).ok())
+      return fault(false);
     if (!(pde & kP)) return fault(false);
     w.add(pde);
     if ((pde & kPs) && (s.cr4 & kCr4Pse)) {
       gpa = (pde & 0xffc00000u) | (linear & 0x3fffff);
     } else {
-      TRY_STATUS(mem.read_entry((pde & 0xfffff000) + ((linear >> 12) & 0x3ff) * 4, &pte));
+      if (!mem.read_entry((pde & 0xfffff000) + ((linear >> 12) & 0x3ff) * 4, &pte).ok())
+        return fault(false);
       if (!(pte & kP)) return fault(false);
       w.add(pte);
       gpa = (pte & 0xfffff000u) | (linear & 0xfff);
@@ -74,7 +79,8 @@ kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t l
     if (levels == 3) {
       // PAE: four PDPTEs at CR3[31:5]; they carry no permission bits.
       uint64_t pdpte;
-      TRY_STATUS(mem.read_entry((s.cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, &pdpte));
+      if (!mem.read_entry((s.cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, &pdpte).ok())
+        return fault(false);
       if (!(pdpte & kP)) return fault(false);
       table = pdpte & kAddr;
       levels = 2;
@@ -82,7 +88,7 @@ kxx::Result<Translation> translate(GuestMem& mem, const x86_state& s, uint64_t l
     for (unsigned level = levels; level >= 1; level--) {
       unsigned shift = 12 + 9 * (level - 1);
       uint64_t e;
-      TRY_STATUS(mem.read_entry(table + ((linear >> shift) & 511) * 8, &e));
+      if (!mem.read_entry(table + ((linear >> shift) & 511) * 8, &e).ok()) return fault(false);
       if (!(e & kP)) return fault(false);
       w.add(e);
       if (level == 1 || ((e & kPs) && level <= 3)) {

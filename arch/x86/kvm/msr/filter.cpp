@@ -66,9 +66,12 @@ bool MsrFilter::allows(uint32_t index, bool write) const {
   uint32_t type = write ? KVM_MSR_FILTER_WRITE : KVM_MSR_FILTER_READ;
   for (unsigned i = 0; i < count_; i++) {
     const Range& r = ranges_[i];
-    // Unsigned: an index below base wraps far past nmsrs.
+    // [base, base + nmsrs), counted in 64 bits: a range that reaches past
+    // 0xffffffff does not wrap around to MSR 0 (found by fuzz_msr_filter).
+    if (!(r.flags & type) || index < r.base || uint64_t(index) >= uint64_t(r.base) + r.nmsrs)
+      continue;
     uint32_t bit = index - r.base;
-    if ((r.flags & type) && bit < r.nmsrs) return (r.bitmap[bit / 8] >> (bit % 8)) & 1;
+    return (r.bitmap[bit / 8] >> (bit % 8)) & 1;
   }
   return default_allow_;
 }
