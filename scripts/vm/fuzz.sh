@@ -3,7 +3,7 @@
 # KVMPP_ARGS: the fuzzer (ioctl_fuzz or guest_fuzz), then its arguments
 # (episodes, seed, first episode).
 . /jobs/kernel-health.sh
-dmesg -n 1
+dmesg -n 7 # everything on the console: a wedged CPU's NMI backtrace too
 # The first oops, WARN, lockup or task hung for 30 s ends the machine, its
 # report in the log.
 for k in panic_on_oops panic_on_warn softlockup_panic hung_task_panic panic_on_rcu_stall; do
@@ -16,6 +16,8 @@ set -- $KVMPP_ARGS
 fuzzer=$1
 shift
 case $fuzzer in ioctl_fuzz | guest_fuzz) ;; *) echo "# no fuzzer $fuzzer"; exit 1 ;; esac
+FUZZ_VERBOSE=1
+export FUZZ_VERBOSE
 "/tests/$fuzzer" "$@"
 rc=$?
 rmmod kvm_amd && rmmod kvm || rc=1

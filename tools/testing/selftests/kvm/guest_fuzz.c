@@ -52,6 +52,7 @@
 enum mode { REAL, PROT32, LONG64, NMODES };
 
 static uint64_t rng;
+static int verbose; /* FUZZ_VERBOSE=2: every KVM_RUN */
 
 static uint64_t rnd(void)
 {
@@ -520,6 +521,8 @@ static void run_episode(void)
 		st.on = 1;
 		ASSERT_TRUE(pthread_create(&storm, NULL, storm_thread, &st) == 0);
 	}
+	if (verbose)
+		printf("#  mode %d, %d vCPUs, irqchip %d, storm %d\n", m, nvcpus, irqchip, st.on);
 	for (i = 0; i < RUNS_PER_EPISODE; i++) {
 		struct vcpu *c = v[below(nvcpus)];
 		struct itimerval t = { .it_value = { .tv_usec = 1 + below(RUN_SLICE_US) },
@@ -533,8 +536,25 @@ static void run_episode(void)
 		}
 		setitimer(ITIMER_REAL, &t, NULL);
 		counts->runs++;
+		if (verbose) {
+			struct kvm_regs regs;
+			struct kvm_sregs sregs;
+
+			ioctl(c->fd, KVM_GET_REGS, &regs);
+			ioctl(c->fd, KVM_GET_SREGS, &sregs);
+			printf("#  run %d vcpu %d: rip %#llx rflags %#llx cs %#x/%#llx cr0 %#llx efer %#llx\n", i,
+			       c == v[0] ? 0 : 1, (unsigned long long)regs.rip,
+			       (unsigned long long)regs.rflags, sregs.cs.selector,
+			       (unsigned long long)sregs.cs.base, (unsigned long long)sregs.cr0,
+			       (unsigned long long)sregs.efer);
+			fflush(stdout);
+		}
 		r = ioctl(c->fd, KVM_RUN, 0);
 		setitimer(ITIMER_REAL, &off, NULL);
+		if (verbose) {
+			printf("#   -> %d exit %u\n", r, c->run->exit_reason);
+			fflush(stdout);
+		}
 		if (r)
 			continue;
 		counts->exits++;
@@ -580,6 +600,7 @@ static const char *episode(unsigned long n, uint64_t seed)
 
 		sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: KVM_RUN ends with EINTR */
 		rng = seed ^ (n * 0x2545f4914f6cdd1dull);
+		verbose = getenv("FUZZ_VERBOSE") && atoi(getenv("FUZZ_VERBOSE")) >= 2;
 		run_episode();
 		_exit(test_failures ? 1 : 0);
 	}
@@ -621,7 +642,14 @@ int main(int argc, char **argv)
 	       (unsigned long long)seed, RUNS_PER_EPISODE);
 	fflush(stdout);
 	for (n = first; n < first + episodes; n++) {
-		const char *why = episode(n, seed);
+		const char *why;
+
+		/* FUZZ_VERBOSE=1: each episode as it starts (for a machine that dies). */
+		if (getenv("FUZZ_VERBOSE")) {
+			printf("# episode %lu\n", n);
+			fflush(stdout);
+		}
+		why = episode(n, seed);
 
 		if (why) {
 			printf("# episode %lu (seed %#llx): %s; again: guest_fuzz 1 %#llx %lu\n", n,

@@ -709,7 +709,14 @@ int main(int argc, char **argv)
 	       (unsigned long long)seed, OPS_PER_EPISODE);
 	fflush(stdout);
 	for (n = first; n < first + episodes; n++) {
-		const char *why = episode(n, seed);
+		const char *why;
+
+		/* FUZZ_VERBOSE=1: each episode as it starts (for a machine that dies). */
+		if (getenv("FUZZ_VERBOSE")) {
+			printf("# episode %lu\n", n);
+			fflush(stdout);
+		}
+		why = episode(n, seed);
 
 		if (why) {
 			printf("# episode %lu (seed %#llx): %s; again: ioctl_fuzz 1 %#llx %lu\n", n,

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Module-level behaviour of kvm.ko / kvm-amd.ko / kvm-intel.ko, in TAP form:
 # parameters, refusing to unload while a VM exists, refusing to load without
-# the hardware, and 50 load/unload cycles with VMs created in between.
+# the hardware, and CYCLES (default 50) load/unload cycles with VMs created
+# in between.
 # Leaks are caught by kvm.ko's exit check (a WARN that the runner catches).
 # Expects the modules loaded on entry (it leaves them loaded on exit) and
 # the module files in $MODDIR (default /modules).
 MODDIR=${MODDIR:-/modules}
+CYCLES=${CYCLES:-50}
 HERE=$(dirname "$0")
 n=0 failed=0
 
@@ -71,14 +73,14 @@ check no_dev_kvm_without_vendor_module no_vendor_no_dev
 
 cycles() {
 	i=0
-	while [ $i -lt 50 ]; do
+	while [ $i -lt "$CYCLES" ]; do
 		unload || { echo "# cycle $i: unload failed"; return 1; }
 		load || { echo "# cycle $i: load failed"; return 1; }
 		"$HERE/vm_hold" 4 || { echo "# cycle $i: creating VMs failed"; return 1; }
 		i=$((i + 1))
 	done
 }
-check load_unload_50_cycles cycles
+check "load_unload_${CYCLES}_cycles" cycles
 
 no_leak() {
 	unload || return 1
