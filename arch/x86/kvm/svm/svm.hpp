@@ -58,10 +58,10 @@ struct SvmVcpu {
 };
 void* vcpu_create(unsigned int id);
 // Exceptions every guest runs with intercepted (svm_vcpu.cpp explains
-// each); a debugger adds #DB and #BP for its runs.
-inline constexpr uint32_t kBaseExceptionIntercepts = uint32_t(1) << exit_code::kMcVector |
-                                                     uint32_t(1) << exit_code::kAcVector |
-                                                     uint32_t(1) << exit_code::kUdVector;
+// each); a debugger adds #BP (and INTn) for its runs.
+inline constexpr uint32_t kBaseExceptionIntercepts =
+    uint32_t(1) << exit_code::kMcVector | uint32_t(1) << exit_code::kAcVector |
+    uint32_t(1) << exit_code::kDbVector | uint32_t(1) << exit_code::kUdVector;
 // The control area every VMCB starts with (intercepts, maps, nested paging).
 void init_control(Vmcb& vmcb);
 void vcpu_free(void* v);

@@ -20,9 +20,11 @@ void init_control(Vmcb& vmcb) {
   // Every DR access traps: the guest gets no hardware breakpoints yet, and
   // the host's DR0-DR3 are never exposed or clobbered.
   c.intercept_dr = 0xffffffff;
-  // #MC belongs to the host. #AC is intercepted so that a guest cannot
-  // loop delivering it inside the CPU without an instruction boundary,
-  // where no interrupt could make it exit (CVE-2015-5307).
+  // #MC belongs to the host. #AC and #DB are intercepted so that a guest
+  // cannot loop delivering them inside the CPU without an instruction
+  // boundary, where no interrupt could make it exit (CVE-2015-5307,
+  // CVE-2015-8104, as upstream); a #DB that is the guest's own goes back
+  // to it (run/debug.cpp).
   // #UD is intercepted so that the other vendor's hypercall instruction
   // (VMCALL) can be patched into VMMCALL (pv/hypercall.cpp).
   c.intercept_exceptions = kBaseExceptionIntercepts;
