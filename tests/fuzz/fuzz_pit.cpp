@@ -156,15 +156,7 @@ constexpr uint8_t kWeights[fuzz::IrqVm::kNumOps] = {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  fuzz::Input in(data, size);
-  if (in.u8() & 1) {
-    fuzz_model(in);
-    return 0;
-  }
-  fuzz::CoreSession s;
-  fuzz::IrqVm vm(s, in);
   // The PIT needs the full irqchip.
-  if (!vm.setup(fuzz::IrqVm::kPit, fuzz::IrqVm::kSplit)) return 0;
-  for (int step = 0; step < 100 && !in.empty(); step++) vm.run_weighted(kWeights);
-  return 0;
+  return fuzz::run_irq_target(data, size, fuzz_model, kWeights, fuzz::IrqVm::kPit,
+                              fuzz::IrqVm::kSplit);
 }

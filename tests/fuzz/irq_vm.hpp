@@ -92,4 +92,21 @@ class IrqVm {
   bool bus_full_ = false;
 };
 
+// The entry of an interrupt-controller target: by the first byte, the model
+// alone (@model), or a VM set up with @set and @clear (IrqVm::setup) run
+// through up to 100 operations drawn by @weights.
+inline int run_irq_target(const uint8_t* data, size_t size, void (*model)(Input&),
+                          const uint8_t* weights, uint8_t set = 0, uint8_t clear = 0) {
+  Input in(data, size);
+  if (in.u8() & 1) {
+    model(in);
+    return 0;
+  }
+  CoreSession s;
+  IrqVm vm(s, in);
+  if (!vm.setup(set, clear)) return 0;
+  for (int step = 0; step < 100 && !in.empty(); step++) vm.run_weighted(weights);
+  return 0;
+}
+
 }  // namespace fuzz
