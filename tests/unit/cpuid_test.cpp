@@ -644,6 +644,21 @@ TEST_F(ExitTest, TableOutsideGuestMemoryIsAPageFault) {
   EXPECT_EQ(tr.valid, 0);
 }
 
+// CPUID executed from outside guest RAM: its bytes cannot be read to skip
+// it, an emulation failure for user space rather than an error of KVM_RUN
+// (found by fuzz_cpuid).
+TEST_F(ExitTest, CpuidOutsideGuestMemoryIsAnEmulationFailure) {
+  set_supported_table();
+  s().rip = kMem + 0x1000;  // real mode: past the slot
+  x86_exit e{};
+  e.kind = X86_EXIT_CPUID;
+  auto next = kvmpp::x86::handle_other_exit(obj(fd_), e);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next.value(), kvmpp::x86::Next::kUser);
+  EXPECT_EQ(obj(fd_).run()->exit_reason, unsigned(KVM_EXIT_INTERNAL_ERROR));
+  EXPECT_EQ(s().rip, kMem + 0x1000);
+}
+
 TEST_F(ExitTest, Xsetbv) {
   const std::vector<uint8_t> xsetbv = {0x0f, 0x01, 0xd1};
   // CR4.OSXSAVE clear: #UD.

@@ -58,7 +58,12 @@ kxx::Result<Fetched> fetch(Vcpu& vcpu, unsigned need) {
   // skip an instruction pay this on every exit).
   constexpr unsigned kWord = sizeof(uint64_t);
   if (need < kMaxInsnLen && (linear & 0xfff) <= KVMG_PAGE_SIZE - kWord) {
-    TRY_STATUS(read_linear(vcpu, linear, f.bytes, kWord, kFetch));
+    auto st = read_linear(vcpu, linear, f.bytes, kWord, kFetch);
+    // Code that is not in guest RAM (MMIO): no bytes, which every caller
+    // reports as an emulation failure, as upstream's emulator does; not an
+    // error of KVM_RUN (found by fuzz_cpuid). A #PF (kAgain) goes on up.
+    if (!st.ok() && st.error().code == kxx::Errno::kFault) return f;
+    TRY_STATUS(st);
     f.len = kWord;
     find_prefixes(f, c64);
     if (f.start + need <= f.len) return f;
@@ -66,7 +71,9 @@ kxx::Result<Fetched> fetch(Vcpu& vcpu, unsigned need) {
   // Never fetch across into a page the instruction may not use: stop at the
   // page end first, then the rest.
   unsigned first = kxx::min<unsigned>(kMaxInsnLen, unsigned(KVMG_PAGE_SIZE - (linear & 0xfff)));
-  TRY_STATUS(read_linear(vcpu, linear, f.bytes, first, kFetch));
+  auto st = read_linear(vcpu, linear, f.bytes, first, kFetch);
+  if (!st.ok() && st.error().code == kxx::Errno::kFault) return f;  // as above
+  TRY_STATUS(st);
   f.len = first;
   if (first < kMaxInsnLen) {
     // The rest may be on an unmapped page the instruction does not reach:
