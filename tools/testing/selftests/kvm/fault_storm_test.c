@@ -206,8 +206,13 @@ static void test_memory_pressure_while_running(void)
 	pthread_kill(t, SIGUSR1);
 	pthread_join(t, NULL);
 	EXPECT_TRUE(r.exits > 0);
-	/* The guest's writes are in the VMM's memory. */
-	EXPECT_TRUE(vm->mem[0x100000] != 0 || vm->mem[0x101000] != 0);
+	/* The guest's writes are in the VMM's memory (the last rounds zeroed
+	 * a megabyte or so of it, not all). */
+	int written = 0;
+
+	for (size_t off = 1 << 20; off < RAM; off += 4096)
+		written += vm->mem[off] != 0;
+	EXPECT_TRUE(written > 0);
 }
 
 /* The CPU a vCPU runs on goes offline and comes back, again and again. */
