@@ -27,6 +27,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "lib/fuzz.h"
 #include "lib/vm.h"
 
 #define WATCHDOG_S 30
@@ -51,27 +52,7 @@
 
 enum mode { REAL, PROT32, LONG64, NMODES };
 
-static uint64_t rng;
 static int verbose; /* FUZZ_VERBOSE=2: every KVM_RUN */
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static int chance(unsigned int pct)
-{
-	return below(100) < pct;
-}
 
 struct counts {
 	unsigned long runs, exits, reasons[64], resets, nmis, irqs;
@@ -481,11 +462,6 @@ static void wire_storm(struct storm *st)
 
 /* ---- episodes ---- */
 
-static void noop(int sig)
-{
-	(void)sig;
-}
-
 static void run_episode(void)
 {
 	enum mode m = (enum mode)below(NMODES);
@@ -589,82 +565,29 @@ static void run_episode(void)
 	/* Closing is left to process exit: in any order the kernel picks. */
 }
 
-static const char *episode(unsigned long n, uint64_t seed)
+static void one_episode(unsigned long n)
 {
-	static char why[64];
-	pid_t child = fork();
-	int status, waited;
+	(void)n;
+	verbose = getenv("FUZZ_VERBOSE") && atoi(getenv("FUZZ_VERBOSE")) >= 2;
+	run_episode();
+}
 
-	if (child == 0) {
-		struct sigaction sa = { .sa_handler = noop };
-
-		sigaction(SIGALRM, &sa, NULL); /* no SA_RESTART: KVM_RUN ends with EINTR */
-		rng = seed ^ (n * 0x2545f4914f6cdd1dull);
-		verbose = getenv("FUZZ_VERBOSE") && atoi(getenv("FUZZ_VERBOSE")) >= 2;
-		run_episode();
-		_exit(test_failures ? 1 : 0);
-	}
-	ASSERT_TRUE(child > 0);
-	for (waited = 0; waited < WATCHDOG_S * 100; waited++) {
-		if (waitpid(child, &status, WNOHANG) == child)
-			break;
-		usleep(10000);
-	}
-	if (waited == WATCHDOG_S * 100) {
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-		return "hung (killed by the watchdog)";
-	}
-	if (WIFSIGNALED(status)) {
-		snprintf(why, sizeof(why), "died of signal %d", WTERMSIG(status));
-		return why;
-	}
-	if (WEXITSTATUS(status)) {
-		snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(status));
-		return why;
-	}
-	return NULL;
+static void summary(void)
+{
+	printf("# %d runs per episode: %lu KVM_RUN, %lu exits to user space, %lu resets, %lu "
+	       "NMIs, %lu interrupts raised\n# exit reasons:",
+	       RUNS_PER_EPISODE, counts->runs, counts->exits, counts->resets, counts->nmis,
+	       counts->irqs);
+	for (unsigned int r = 0; r < 64; r++)
+		if (counts->reasons[r])
+			printf(" %u:%lu", r, counts->reasons[r]);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long episodes = argc > 1 ? strtoul(argv[1], NULL, 0) : 60;
-	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-	unsigned long first = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
-	unsigned long n, failed = 0;
-	time_t start = time(NULL);
-
 	counts = mmap(NULL, sizeof(*counts), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		      -1, 0);
 	ASSERT_TRUE(counts != MAP_FAILED);
-	printf("TAP version 13\n1..1\n");
-	printf("# %lu episodes from %lu, seed %#llx (%d runs each)\n", episodes, first,
-	       (unsigned long long)seed, RUNS_PER_EPISODE);
-	fflush(stdout);
-	for (n = first; n < first + episodes; n++) {
-		const char *why;
-
-		/* FUZZ_VERBOSE=1: each episode as it starts (for a machine that dies). */
-		if (getenv("FUZZ_VERBOSE")) {
-			printf("# episode %lu\n", n);
-			fflush(stdout);
-		}
-		why = episode(n, seed);
-
-		if (why) {
-			printf("# episode %lu (seed %#llx): %s; again: guest_fuzz 1 %#llx %lu\n", n,
-			       (unsigned long long)seed, why, (unsigned long long)seed, n);
-			failed++;
-		}
-	}
-	printf("# %lu episodes in %ld s, %lu failed: %lu KVM_RUN, %lu exits to user space, "
-	       "%lu resets, %lu NMIs, %lu interrupts raised\n",
-	       episodes, (long)(time(NULL) - start), failed, counts->runs, counts->exits,
-	       counts->resets, counts->nmis, counts->irqs);
-	printf("# exit reasons:");
-	for (n = 0; n < 64; n++)
-		if (counts->reasons[n])
-			printf(" %lu:%lu", n, counts->reasons[n]);
-	printf("\n%s 1 guest_fuzz\n", failed ? "not ok" : "ok");
-	return failed ? 1 : 0;
+	return fuzz_main("guest_fuzz", argc, argv, 60, WATCHDOG_S, one_episode, summary);
 }

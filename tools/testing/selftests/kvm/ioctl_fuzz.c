@@ -32,6 +32,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "lib/fuzz.h"
 #include "lib/vm.h"
 
 #define WATCHDOG_S 20
@@ -56,29 +57,6 @@ static long counted(long r)
 	return r;
 }
 #define fuzz_ioctl(fd, cmd, arg) counted(ioctl(fd, cmd, arg))
-
-/* ---- deterministic randomness (splitmix64) ---- */
-
-static uint64_t rng;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static int chance(unsigned int pct)
-{
-	return below(100) < pct;
-}
 
 /* Values at the edges of every field width. */
 static uint64_t interesting(void)
@@ -296,11 +274,6 @@ static const unsigned long vcpu_cmds[] = {
 
 static int ram_fd_ok;
 static uint8_t *ram; /* the guest RAM of slot 0, RAM_SIZE */
-
-static void noop(int sig)
-{
-	(void)sig;
-}
 
 /* KVM_RUN, cut short by a timer: a guest that loops cannot hang the episode. */
 static void run_vcpu(struct fd *f)
@@ -528,7 +501,7 @@ static void fork_episode(void)
 		one_op(kvm);
 	child = fork();
 	if (child == 0) {
-		rng ^= 0x5555;
+		fuzz_rng ^= 0x5555;
 		for (i = 0; i < OPS_PER_EPISODE / 4; i++)
 			one_op(kvm);
 		if (chance(50))
@@ -647,92 +620,32 @@ static void race_episode(void)
 	episode_tear_down();
 }
 
-/* Run one episode in a child under a watchdog: 0, or why it failed. */
-static const char *episode(unsigned long n, uint64_t seed)
+static void one_episode(unsigned long n)
 {
-	static char why[64];
-	pid_t child;
-	int status, waited;
+	memory_init();
+	switch (n % 4) {
+	case 0:
+	case 1: ops_episode(); break;
+	case 2: fork_episode(); break;
+	default: race_episode(); break;
+	}
+}
 
-	child = fork();
-	if (child == 0) {
-		struct sigaction sa = { .sa_handler = noop };
-
-		/* No SA_RESTART: the signals end KVM_RUN with EINTR. */
-		sigaction(SIGALRM, &sa, NULL);
-		sigaction(SIGUSR1, &sa, NULL);
-		rng = seed ^ (n * 0x2545f4914f6cdd1dull);
-		memory_init();
-		switch (n % 4) {
-		case 0:
-		case 1: ops_episode(); break;
-		case 2: fork_episode(); break;
-		default: race_episode(); break;
-		}
-		_exit(test_failures ? 1 : 0);
-	}
-	ASSERT_TRUE(child > 0);
-	for (waited = 0; waited < WATCHDOG_S * 100; waited++) {
-		if (waitpid(child, &status, WNOHANG) == child)
-			break;
-		usleep(10000);
-	}
-	if (waited == WATCHDOG_S * 100) {
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-		return "hung (killed by the watchdog)";
-	}
-	if (WIFSIGNALED(status)) {
-		snprintf(why, sizeof(why), "died of signal %d", WTERMSIG(status));
-		return why;
-	}
-	if (WEXITSTATUS(status)) {
-		snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(status));
-		return why;
-	}
-	return NULL;
+static void summary(void)
+{
+	printf("# %d operations per episode: %lu ioctls (%lu succeeded), %lu KVM_RUN, %lu exits "
+	       "to user space\n# exit reasons:",
+	       OPS_PER_EPISODE, counts->ioctls, counts->succeeded, counts->runs, counts->exits);
+	for (unsigned int r = 0; r < 64; r++)
+		if (counts->reasons[r])
+			printf(" %u:%lu", r, counts->reasons[r]);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long episodes = argc > 1 ? strtoul(argv[1], NULL, 0) : 150;
-	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
-	unsigned long first = argc > 3 ? strtoul(argv[3], NULL, 0) : 0;
-	unsigned long n, failed = 0;
-	time_t start = time(NULL);
-
 	counts = mmap(NULL, sizeof(*counts), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		      -1, 0);
 	ASSERT_TRUE(counts != MAP_FAILED);
-	printf("TAP version 13\n1..1\n");
-	printf("# %lu episodes from %lu, seed %#llx (%d operations each)\n", episodes, first,
-	       (unsigned long long)seed, OPS_PER_EPISODE);
-	fflush(stdout);
-	for (n = first; n < first + episodes; n++) {
-		const char *why;
-
-		/* FUZZ_VERBOSE=1: each episode as it starts (for a machine that dies). */
-		if (getenv("FUZZ_VERBOSE")) {
-			printf("# episode %lu\n", n);
-			fflush(stdout);
-		}
-		why = episode(n, seed);
-
-		if (why) {
-			printf("# episode %lu (seed %#llx): %s; again: ioctl_fuzz 1 %#llx %lu\n", n,
-			       (unsigned long long)seed, why, (unsigned long long)seed, n);
-			failed++;
-		}
-	}
-	printf("# %lu episodes in %ld s, %lu failed: %lu ioctls (%lu succeeded), %lu KVM_RUN, "
-	       "%lu exits to user space\n",
-	       episodes, (long)(time(NULL) - start), failed, counts->ioctls, counts->succeeded,
-	       counts->runs, counts->exits);
-	printf("# exit reasons:");
-	for (n = 0; n < 64; n++)
-		if (counts->reasons[n])
-			printf(" %lu:%lu", n, counts->reasons[n]);
-	printf("\n");
-	printf("%s 1 ioctl_fuzz\n", failed ? "not ok" : "ok");
-	return failed ? 1 : 0;
+	return fuzz_main("ioctl_fuzz", argc, argv, 150, WATCHDOG_S, one_episode, summary);
 }
