@@ -551,3 +551,20 @@ TEST(Lapic, IcrReadsBackWhatWasWritten) {
   EXPECT_EQ(l.read_msr(0x830).value(), 0x000c5000ull | (7ull << 32));
   EXPECT_FALSE(l.write_msr(0x830, 1ull << 20).ok());
 }
+
+namespace {
+
+// INIT in x2APIC mode keeps the mode, the ID and the logical ID (found by
+// fuzz_lapic: the logical ID read 0 after an INIT).
+TEST(Lapic, InitInX2apicModeKeepsTheLogicalId) {
+  Lapic l;
+  l.reset(0x123, true);
+  ASSERT_TRUE(l.set_apic_base(a::kDefaultBase | a::kBaseEnable | a::kBaseExtd).ok());
+  EXPECT_EQ(l.reg(a::kLdr), a::x2apic_ldr(0x123));
+  l.init();
+  EXPECT_TRUE(l.x2apic_mode());
+  EXPECT_EQ(l.reg(a::kId), 0x123u);
+  EXPECT_EQ(l.reg(a::kLdr), a::x2apic_ldr(0x123));
+}
+
+}  // namespace

@@ -68,7 +68,12 @@ void Lapic::reset(uint32_t apic_id, bool bsp) {
   reset_registers();
 }
 
-void Lapic::init() { reset_registers(); }
+void Lapic::init() {
+  reset_registers();
+  // INIT keeps x2APIC mode, and with it the ID and the logical ID that
+  // follows from it, as upstream (found by fuzz_lapic: LDR read 0).
+  if (x2apic_mode()) set_reg(kLdr, x2apic_ldr(reg(kId)));
+}
 
 kxx::Status Lapic::set_apic_base(uint64_t value) {
   if (value & kBaseReserved) return kxx::Errno::kInval;
