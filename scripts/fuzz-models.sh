@@ -23,20 +23,8 @@ all_targets="fuzz_emulate fuzz_lapic fuzz_ioapic fuzz_pic fuzz_pit fuzz_routing 
   fuzz_cpuid"
 targets=${KVMPP_FUZZ_TARGETS:-$all_targets}
 
-# clang with libFuzzer and the sanitizer runtimes (Debian 12: clang-14 and
-# libclang-rt-14-dev), and cmake.
-pkgs=(clang libclang-rt-14-dev cmake make)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "fuzz-models: installing ${missing[*]}"
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -q >&2 || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
-    "${missing[@]}" >&2 || die "installing ${missing[*]} failed"
-fi
+# clang with libFuzzer and the sanitizer runtimes, and cmake (install-deps.sh).
+"$ROOT/scripts/install-deps.sh" >&2 || die "installing dependencies failed"
 
 log "building $out"
 cmake -S "$ROOT/tests/fuzz" -B "$out" -DCMAKE_CXX_COMPILER=clang++ >"$out.configure.log" 2>&1 ||

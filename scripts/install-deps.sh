@@ -6,6 +6,7 @@ pkgs=(
   qemu-system-x86 qemu-utils cmake libgtest-dev googletest
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
   clang-format rsync e2fsprogs gdb strace
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
