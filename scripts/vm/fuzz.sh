@@ -4,12 +4,7 @@
 # (episodes, seed, first episode).
 . /jobs/kernel-health.sh
 dmesg -n 7 # everything on the console: a wedged CPU's NMI backtrace too
-# The first oops, WARN, lockup or task hung for 30 s ends the machine, its
-# report in the log.
-for k in panic_on_oops panic_on_warn softlockup_panic hung_task_panic panic_on_rcu_stall; do
-	echo 1 > /proc/sys/kernel/$k
-done
-echo 30 > /proc/sys/kernel/hung_task_timeout_secs
+panic_on_any_report 30
 for m in /modules/host/*.ko; do insmod "$m"; done
 insmod /modules/kvm.ko && insmod /modules/kvm-amd.ko || exit 1
 set -- $KVMPP_ARGS

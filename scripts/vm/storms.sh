@@ -6,10 +6,7 @@
 . /jobs/kernel-health.sh
 set -- $KVMPP_ARGS
 dmesg -n 1
-for k in panic_on_oops panic_on_warn softlockup_panic hung_task_panic panic_on_rcu_stall; do
-	echo 1 > /proc/sys/kernel/$k
-done
-echo 60 > /proc/sys/kernel/hung_task_timeout_secs
+panic_on_any_report 60
 for m in /modules/host/*.ko; do insmod "$m"; done
 insmod /modules/kvm.ko && insmod /modules/kvm-amd.ko || exit 1
 rc=0
