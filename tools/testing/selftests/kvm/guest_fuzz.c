@@ -575,13 +575,10 @@ static void one_episode(unsigned long n)
 static void summary(void)
 {
 	printf("# %d runs per episode: %lu KVM_RUN, %lu exits to user space, %lu resets, %lu "
-	       "NMIs, %lu interrupts raised\n# exit reasons:",
+	       "NMIs, %lu interrupts raised\n",
 	       RUNS_PER_EPISODE, counts->runs, counts->exits, counts->resets, counts->nmis,
 	       counts->irqs);
-	for (unsigned int r = 0; r < 64; r++)
-		if (counts->reasons[r])
-			printf(" %u:%lu", r, counts->reasons[r]);
-	printf("\n");
+	fuzz_print_reasons(counts->reasons);
 }
 
 int main(int argc, char **argv)

@@ -634,12 +634,9 @@ static void one_episode(unsigned long n)
 static void summary(void)
 {
 	printf("# %d operations per episode: %lu ioctls (%lu succeeded), %lu KVM_RUN, %lu exits "
-	       "to user space\n# exit reasons:",
+	       "to user space\n",
 	       OPS_PER_EPISODE, counts->ioctls, counts->succeeded, counts->runs, counts->exits);
-	for (unsigned int r = 0; r < 64; r++)
-		if (counts->reasons[r])
-			printf(" %u:%lu", r, counts->reasons[r]);
-	printf("\n");
+	fuzz_print_reasons(counts->reasons);
 }
 
 int main(int argc, char **argv)

@@ -25,6 +25,15 @@ int chance(unsigned int pct)
 	return below(100) < pct;
 }
 
+void fuzz_print_reasons(const unsigned long *reasons)
+{
+	printf("# exit reasons:");
+	for (unsigned int r = 0; r < 64; r++)
+		if (reasons[r])
+			printf(" %u:%lu", r, reasons[r]);
+	printf("\n");
+}
+
 static void noop(int sig)
 {
 	(void)sig;

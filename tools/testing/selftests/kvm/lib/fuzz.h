@@ -25,6 +25,9 @@ int chance(unsigned int pct); /* true pct times in 100 */
  * exit status; @summary (may be NULL) prints the fuzzer's own counts.
  * Arguments: [episodes [seed [first]]].
  */
+/* "# exit reasons: N:count ..." for the nonzero counts of @reasons[64]. */
+void fuzz_print_reasons(const unsigned long *reasons);
+
 int fuzz_main(const char *name, int argc, char **argv, unsigned long default_episodes,
 	      int watchdog_s, void (*episode)(unsigned long n), void (*summary)(void));
 
