@@ -33,6 +33,13 @@ endif
 
 kvmpp-cxx-includes := -I$(src)/include -I$(src)/arch/$(SRCARCH)/include -I$(src)
 
+# KASAN (the debug test kernel): instrument the C++ as Kbuild does the C,
+# but without the checks of globals, whose registration gcc emits as a
+# global constructor.
+ifeq ($(CONFIG_KASAN_GENERIC),y)
+kvmpp-cxx-extra += $(CFLAGS_KASAN) --param asan-globals=0
+endif
+
 kvmpp_cxxflags = $(filter-out $(kvmpp-c-only-flags),$(KBUILD_CPPFLAGS) $(KBUILD_CFLAGS) \
 	$(KBUILD_CFLAGS_MODULE)) $(kvmpp-cxx-extra) $(kvmpp-cxx-includes)
 

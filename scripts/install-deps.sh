@@ -7,6 +7,7 @@ pkgs=(
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
   clang-format rsync e2fsprogs gdb strace
   clang libclang-rt-14-dev
+  flex bison libelf-dev libssl-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

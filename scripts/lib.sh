@@ -8,8 +8,12 @@ export KVMPP_CACHE=$CACHE
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# The extracted tree of a Debian kernel: kernel_tree SERIES FLAVOUR [ARCH]
-kernel_tree() { "$ROOT/scripts/fetch-kernel.sh" "$@"; }
+# The extracted tree of a Debian kernel: kernel_tree SERIES FLAVOUR [ARCH].
+# Flavour kvmpp-debug is the debug test kernel, built from Debian's source.
+kernel_tree() {
+  if [ "$2" = kvmpp-debug ]; then "$ROOT/scripts/build-debug-kernel.sh"
+  else "$ROOT/scripts/fetch-kernel.sh" "$@"; fi
+}
 # Its build folder (KDIR), image and modules.
 kdir_of() { echo "$1"/usr/src/linux-headers-*-"$2"; }
 

@@ -52,20 +52,42 @@ int kvmg_read_user_u64(uint64_t *dst, uint64_t user_src);
 bool kvmg_user_range_ok(uint64_t addr, uint64_t size);
 
 /* ---- locks ----------------------------------------------------------- */
-/* Opaque storage for a kernel mutex; the glue checks the size at build time. */
-struct kvmg_mutex {
-	unsigned char opaque[128] __attribute__((aligned(8)));
+/*
+ * The opaque storage below holds the kernel's own lock objects; the glue
+ * checks each size at build time. Lockdep (KVMG_LOCKDEP, set by Kbuild for
+ * a kernel with CONFIG_LOCKDEP: the debug test kernel) makes every lock
+ * carry a lockdep map: 144 bytes for a mutex, 152 for a rw_semaphore, 64
+ * for a spinlock and 80 for a wait queue head on 6.12.
+ */
+#ifdef KVMG_LOCKDEP
+#define KVMG_LOCK_BYTES(plain, lockdep) (lockdep)
+#else
+#define KVMG_LOCK_BYTES(plain, lockdep) (plain)
+#endif
+/*
+ * A lock class for the kernel's lock validator (lockdep), in static storage:
+ * the locks that play one role share one, and lockdep checks the order in
+ * which the roles nest. The key is a struct lock_class_key (checked by the
+ * glue); it is unused without lockdep. C++: KVMPP_LOCK_CLASS (mutex.hpp).
+ */
+struct kvmg_lock_class {
+	unsigned char key[16] __attribute__((aligned(8)));
+	const char *name;
 };
-void kvmg_mutex_init(struct kvmg_mutex *m);
+/* Opaque storage for a kernel mutex. */
+struct kvmg_mutex {
+	unsigned char opaque[KVMG_LOCK_BYTES(128, 192)] __attribute__((aligned(8)));
+};
+void kvmg_mutex_init(struct kvmg_mutex *m, struct kvmg_lock_class *c);
 void kvmg_mutex_lock(struct kvmg_mutex *m);
 void kvmg_mutex_unlock(struct kvmg_mutex *m);
 void kvmg_mutex_destroy(struct kvmg_mutex *m);
 
 /* Opaque storage for a kernel rw_semaphore (sleeping reader/writer lock). */
 struct kvmg_rwsem {
-	unsigned char opaque[128] __attribute__((aligned(8)));
+	unsigned char opaque[KVMG_LOCK_BYTES(128, 192)] __attribute__((aligned(8)));
 };
-void kvmg_rwsem_init(struct kvmg_rwsem *s);
+void kvmg_rwsem_init(struct kvmg_rwsem *s, struct kvmg_lock_class *c);
 void kvmg_rwsem_down_read(struct kvmg_rwsem *s);
 void kvmg_rwsem_up_read(struct kvmg_rwsem *s);
 void kvmg_rwsem_down_write(struct kvmg_rwsem *s);
@@ -73,9 +95,9 @@ void kvmg_rwsem_up_write(struct kvmg_rwsem *s);
 
 /* Opaque storage for a kernel spinlock (no sleeping while held). */
 struct kvmg_spinlock {
-	unsigned char opaque[64] __attribute__((aligned(8)));
+	unsigned char opaque[KVMG_LOCK_BYTES(64, 96)] __attribute__((aligned(8)));
 };
-void kvmg_spin_init(struct kvmg_spinlock *l);
+void kvmg_spin_init(struct kvmg_spinlock *l, struct kvmg_lock_class *c);
 void kvmg_spin_lock(struct kvmg_spinlock *l);
 void kvmg_spin_unlock(struct kvmg_spinlock *l);
 
@@ -144,7 +166,7 @@ void kvmg_kick_cpu_wait(unsigned int cpu);
 /* ---- waiting and timers ---------------------------------------------- */
 /* Opaque storage for a kernel wait queue head. */
 struct kvmg_waitq {
-	unsigned char opaque[64] __attribute__((aligned(8)));
+	unsigned char opaque[KVMG_LOCK_BYTES(64, 128)] __attribute__((aligned(8)));
 };
 void kvmg_waitq_init(struct kvmg_waitq *q);
 /* Wake the waiters of @q (any context, hard interrupts included). */

@@ -5,11 +5,20 @@
 #include <glue/event.h>
 #include <glue/glue.h>
 
+// The lock class (for lockdep, the kernel's lock validator) of the locks
+// one declaration makes: KVMPP_LOCK_CLASS("kvm.vm.lock"). Each use is a
+// class of its own, in static storage (a local static, constant-initialized).
+#define KVMPP_LOCK_CLASS(name)                      \
+  ([]() -> kvmg_lock_class* {                       \
+    static kvmg_lock_class lock_class = {{}, name}; \
+    return &lock_class;                             \
+  }())
+
 namespace kvmpp {
 
 class Mutex {
  public:
-  Mutex() { kvmg_mutex_init(&m_); }
+  explicit Mutex(kvmg_lock_class* c) { kvmg_mutex_init(&m_, c); }
   ~Mutex() { kvmg_mutex_destroy(&m_); }
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
@@ -34,7 +43,7 @@ class [[nodiscard]] MutexLock {
 // A spinlock: nothing that sleeps may run while it is held.
 class Spinlock {
  public:
-  Spinlock() { kvmg_spin_init(&l_); }
+  explicit Spinlock(kvmg_lock_class* c) { kvmg_spin_init(&l_, c); }
   Spinlock(const Spinlock&) = delete;
   Spinlock& operator=(const Spinlock&) = delete;
   void lock() { kvmg_spin_lock(&l_); }
@@ -54,7 +63,7 @@ class Spinlock {
 // The saved interrupt state lives in the lock: only its holder touches it.
 class IrqSafeSpinlock {
  public:
-  IrqSafeSpinlock() = default;
+  explicit IrqSafeSpinlock(kvmg_lock_class* c) : l_(c) {}
   IrqSafeSpinlock(const IrqSafeSpinlock&) = delete;
   IrqSafeSpinlock& operator=(const IrqSafeSpinlock&) = delete;
   void lock() { flags_ = l_.lock_irqsave(); }
@@ -93,7 +102,7 @@ class [[nodiscard]] IrqSpinLockGuard {
 // A sleeping reader/writer lock and its scoped guards.
 class RwSem {
  public:
-  RwSem() { kvmg_rwsem_init(&s_); }
+  explicit RwSem(kvmg_lock_class* c) { kvmg_rwsem_init(&s_, c); }
   RwSem(const RwSem&) = delete;
   RwSem& operator=(const RwSem&) = delete;
   void lock_read() { kvmg_rwsem_down_read(&s_); }

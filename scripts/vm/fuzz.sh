@@ -5,6 +5,7 @@
 . /jobs/kernel-health.sh
 dmesg -n 7 # everything on the console: a wedged CPU's NMI backtrace too
 panic_on_any_report 30
+kmemleak_reset
 for m in /modules/host/*.ko; do insmod "$m"; done
 insmod /modules/kvm.ko && insmod /modules/kvm-amd.ko || exit 1
 set -- $KVMPP_ARGS
@@ -17,5 +18,6 @@ export FUZZ_VERBOSE
 rc=$?
 rmmod kvm_amd && rmmod kvm || rc=1
 kernel_healthy || rc=1
+kmemleak_clean || rc=1
 echo "# fuzzer status $rc"
 exit $rc

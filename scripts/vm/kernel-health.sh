@@ -15,10 +15,37 @@ kernel_healthy() {
 	taint=$(cat /proc/sys/kernel/tainted)
 	bad=$((taint & ~ALLOWED_TAINT))
 	msgs=$(dmesg | grep -E 'Oops|WARNING:|BUG:|soft lockup|hard LOCKUP|general protection|Call Trace|allocations leaked' | head -20)
+	# Lockdep (the debug test kernel) turns itself off after its first
+	# report, or when it runs out of room: either way it checks no more.
+	if grep -q 'debug_locks: *0' /proc/lockdep_stats 2>/dev/null; then
+		msgs="$msgs lockdep is off (debug_locks 0)"
+	fi
 	if [ $bad -ne 0 ] || [ -n "$msgs" ]; then
 		echo "# kernel taint $taint (unexpected bits $bad)"
 		dmesg | tail -60 | sed 's/^/# dmesg: /'
 		return 1
 	fi
 	return 0
+}
+
+# kmemleak (the debug test kernel; a no-op elsewhere). kmemleak_reset at the
+# start of a job forgets what boot left; kmemleak_clean at its end scans
+# (twice: an object is reported once two scans found it unreferenced and
+# unchanged) and prints every suspected leak, returning non-zero if any.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_reset() {
+	[ -w $KMEMLEAK ] || return 0
+	echo scan > $KMEMLEAK
+	echo clear > $KMEMLEAK
+}
+kmemleak_clean() {
+	[ -w $KMEMLEAK ] || return 0
+	sleep 6 # kmemleak ignores objects younger than 5 s
+	echo scan > $KMEMLEAK
+	echo scan > $KMEMLEAK
+	leaks=$(cat $KMEMLEAK)
+	[ -z "$leaks" ] && return 0
+	echo "# kmemleak: $(echo "$leaks" | grep -c 'unreferenced object') suspected leaks"
+	echo "$leaks" | head -80 | sed 's/^/# kmemleak: /'
+	return 1
 }

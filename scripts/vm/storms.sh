@@ -7,6 +7,7 @@
 set -- $KVMPP_ARGS
 dmesg -n 1
 panic_on_any_report 60
+kmemleak_reset
 for m in /modules/host/*.ko; do insmod "$m"; done
 insmod /modules/kvm.ko && insmod /modules/kvm-amd.ko || exit 1
 rc=0
@@ -19,5 +20,6 @@ end=$(cut -d' ' -f1 /proc/uptime)
 echo "# module cycles took $(awk "BEGIN{print $mid - $start}") s, storms $(awk "BEGIN{print $end - $mid}") s"
 rmmod kvm_amd && rmmod kvm || rc=1
 kernel_healthy || rc=1
+kmemleak_clean || rc=1
 echo "# storms status $rc"
 exit $rc

@@ -6,9 +6,13 @@ cd /tests
 tests=$(grep -v '^#' TESTS)
 total=$(echo "$tests" | wc -l)
 n=0 failed=0
+# The debug test kernel adds one test: no leak that kmemleak can see.
+leakcheck=0
+[ -w "$KMEMLEAK" ] && leakcheck=1
 echo "TAP version 13"
-echo "1..$((total + 1))"
+echo "1..$((total + 1 + leakcheck))"
 dmesg -n 1
+kmemleak_reset
 for m in /modules/host/*.ko; do insmod "$m"; done
 if ! { insmod /modules/kvm.ko && insmod /modules/kvm-amd.ko; }; then
 	echo "not ok 1 load_modules"
@@ -36,6 +40,13 @@ for t in $tests; do
 		failed=$((failed + 1))
 	fi
 done
+if [ $leakcheck = 1 ]; then
+	n=$((n + 1))
+	# Unloading frees all that is ours: whatever is left unreferenced leaked.
+	rmmod kvm_amd && rmmod kvm
+	if kmemleak_clean && kernel_healthy; then echo "ok $n kmemleak"
+	else echo "not ok $n kmemleak"; failed=$((failed + 1)); fi
+fi
 dmesg | grep -E "kvm" | tail -8 | sed "s/^/# dmesg: /"
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]

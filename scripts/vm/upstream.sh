@@ -19,6 +19,7 @@ fi
 # What the tests expect of the machine: huge pages to reserve, a tmpfs.
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 taint=$(cat /proc/sys/kernel/tainted)
+kmemleak_reset
 while read -r name timeout args; do
 	[ -n "$name" ] || continue
 	echo "UPSTREAM-START $name"
@@ -62,4 +63,9 @@ while read -r name timeout args; do
 	tail -40 /tmp/out | sed 's/^/# /'
 	echo "UPSTREAM-RESULT $name $status $(awk "BEGIN{printf \"%.1f\", $end - $start}") $line"
 done < RUN
+# The debug test kernel: what leaked over the whole run, modules unloaded.
+if [ -w "$KMEMLEAK" ]; then
+	if [ "$mode" = stock ]; then rmmod kvm_amd kvm irqbypass; else rmmod kvm_amd kvm; fi
+	kmemleak_clean && kernel_healthy && echo "# kmemleak: none"
+fi
 echo "UPSTREAM-DONE"

@@ -186,7 +186,9 @@ bool kvmg_user_range_ok(uint64_t addr, uint64_t size) {
 }
 
 static_assert(sizeof(std::shared_mutex) <= sizeof(kvmg_rwsem));
-void kvmg_rwsem_init(struct kvmg_rwsem* s) { new (s->opaque) std::shared_mutex; }
+void kvmg_rwsem_init(struct kvmg_rwsem* s, struct kvmg_lock_class*) {
+  new (s->opaque) std::shared_mutex;
+}
 void kvmg_rwsem_down_read(struct kvmg_rwsem* s) {
   reinterpret_cast<std::shared_mutex*>(s->opaque)->lock_shared();
 }
@@ -201,7 +203,9 @@ void kvmg_rwsem_up_write(struct kvmg_rwsem* s) {
 }
 
 static_assert(sizeof(std::mutex) <= sizeof(kvmg_spinlock));
-void kvmg_spin_init(struct kvmg_spinlock* l) { new (l->opaque) std::mutex; }
+void kvmg_spin_init(struct kvmg_spinlock* l, struct kvmg_lock_class*) {
+  new (l->opaque) std::mutex;
+}
 void kvmg_spin_lock(struct kvmg_spinlock* l) { reinterpret_cast<std::mutex*>(l->opaque)->lock(); }
 void kvmg_spin_unlock(struct kvmg_spinlock* l) {
   reinterpret_cast<std::mutex*>(l->opaque)->unlock();
@@ -217,7 +221,7 @@ void kvmg_synchronize_rcu(void) {
 }
 
 static_assert(sizeof(std::mutex) <= sizeof(kvmg_mutex));
-void kvmg_mutex_init(struct kvmg_mutex* m) { new (m->opaque) std::mutex; }
+void kvmg_mutex_init(struct kvmg_mutex* m, struct kvmg_lock_class*) { new (m->opaque) std::mutex; }
 void kvmg_mutex_lock(struct kvmg_mutex* m) { reinterpret_cast<std::mutex*>(m->opaque)->lock(); }
 void kvmg_mutex_unlock(struct kvmg_mutex* m) { reinterpret_cast<std::mutex*>(m->opaque)->unlock(); }
 void kvmg_mutex_destroy(struct kvmg_mutex* m) {

@@ -93,8 +93,10 @@ class CoalescedIo {
   bool append(bool pio, uint64_t addr, unsigned len, const void* data, unsigned count);
 
   kvm_coalesced_mmio_ring* ring_ = nullptr;
-  Mutex config_;   // serializes add/remove (the writers of the lists)
-  Spinlock lock_;  // held to change the lists, to search them, and to produce
+  Mutex config_{KVMPP_LOCK_CLASS(
+      "kvm.coalesced_io.config")};  // serializes add/remove (the writers of the lists)
+  Spinlock lock_{KVMPP_LOCK_CLASS(
+      "kvm.coalesced_io.lock")};  // held to change the lists, to search them, and to produce
   List mmio_, pio_;
 };
 

@@ -89,7 +89,7 @@ class IoBus {
   template <typename Keep>
   void filter(Keep keep);
 
-  Mutex config_;  // serializes writers
+  Mutex config_{KVMPP_LOCK_CLASS("kvm.io_bus.config")};  // serializes writers
   kxx::Atomic<Table*> table_{nullptr};
 };
 

@@ -42,7 +42,7 @@ class Ioeventfds {
 
   IoBus& mmio_;
   IoBus& pio_;
-  Mutex lock_;  // the list; held around bus changes
+  Mutex lock_{KVMPP_LOCK_CLASS("kvm.ioeventfd.lock")};  // the list; held around bus changes
   Entry* head_ = nullptr;
   unsigned count_ = 0;
 };

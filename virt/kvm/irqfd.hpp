@@ -74,8 +74,8 @@ class Irqfds {
   static void reap_work(void* self);
 
   Vm& vm_;
-  Mutex config_;
-  Spinlock lock_;
+  Mutex config_{KVMPP_LOCK_CLASS("kvm.irqfd.config")};
+  Spinlock lock_{KVMPP_LOCK_CLASS("kvm.irqfd.lock")};
   Irqfd* active_ = nullptr;         // under lock_
   Irqfd* dead_ = nullptr;           // under lock_
   kxx::Atomic<unsigned> count_{0};  // active irqfds, changed under lock_

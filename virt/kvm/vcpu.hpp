@@ -92,7 +92,7 @@ class Vcpu {
 
   Vm& vm_;
   const unsigned id_;
-  Mutex mutex_;
+  Mutex mutex_{KVMPP_LOCK_CLASS("kvm.vcpu.mutex")};
   kvmg_waitq waitq_;
   uint32_t wait_mask_ = 0;  // what wait_for_request() waits for
   HaltPollWindow halt_poll_;

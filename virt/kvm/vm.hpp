@@ -122,7 +122,7 @@ class Vm : public kxx::RefCounted<Vm> {
 
   const BackendOps* const backend_;
   void* const mm_;  // the creator's address space, pinned
-  Mutex lock_;
+  Mutex lock_{KVMPP_LOCK_CLASS("kvm.vm.lock")};
   bool dead_ = false;
   // Protected by lock_:
   unsigned max_vcpu_ids_ = 0;                  // 0 until set or until the first vCPU
@@ -133,11 +133,11 @@ class Vm : public kxx::RefCounted<Vm> {
   kxx::Atomic<unsigned> online_vcpus_{0};
   // Guest memory: changed with slots_lock_ held for writing and, for the
   // commit, mmu_lock_ (the MMU notifier reads it under mmu_lock_ only).
-  RwSem slots_lock_;
+  RwSem slots_lock_{KVMPP_LOCK_CLASS("kvm.vm.slots_lock")};
   Memslots memslots_;
   DirtyLogConfig dirty_config_;
-  Mutex dirty_lock_;
-  Spinlock mmu_lock_;
+  Mutex dirty_lock_{KVMPP_LOCK_CLASS("kvm.vm.dirty_lock")};
+  Spinlock mmu_lock_{KVMPP_LOCK_CLASS("kvm.vm.mmu_lock")};
   kxx::Atomic<uint64_t> mmu_seq_{0};
   int mmu_invalidating_ = 0;  // protected by mmu_lock_
   arch::VmState* arch_ = nullptr;

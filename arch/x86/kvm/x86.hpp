@@ -91,7 +91,7 @@ struct MceState {
 // The VM's TSC reference (msr/tsc.cpp): the last TSC write that vCPUs
 // synchronize with, and the offset it chose.
 struct TscSync {
-  Spinlock lock;
+  Spinlock lock{KVMPP_LOCK_CLASS("kvm.x86.lock")};
   bool valid = false;
   bool user_set = false;  // user space has written a TSC
   uint64_t value = 0;     // the guest TSC at host_tsc

@@ -47,9 +47,12 @@ EXPORT_SYMBOL_GPL(kvmg_user_range_ok);
 static_assert(sizeof(struct rw_semaphore) <= sizeof(struct kvmg_rwsem));
 static_assert(__alignof__(struct rw_semaphore) <= __alignof__(struct kvmg_rwsem));
 
-void kvmg_rwsem_init(struct kvmg_rwsem *s)
+static_assert(sizeof(struct lock_class_key) <= sizeof(((struct kvmg_lock_class *)0)->key));
+
+void kvmg_rwsem_init(struct kvmg_rwsem *s, struct kvmg_lock_class *c)
 {
 	init_rwsem((struct rw_semaphore *)s);
+	lockdep_set_class_and_name((struct rw_semaphore *)s, (struct lock_class_key *)c->key, c->name);
 }
 EXPORT_SYMBOL_GPL(kvmg_rwsem_init);
 
@@ -80,9 +83,10 @@ EXPORT_SYMBOL_GPL(kvmg_rwsem_up_write);
 static_assert(sizeof(struct mutex) <= sizeof(struct kvmg_mutex));
 static_assert(__alignof__(struct mutex) <= __alignof__(struct kvmg_mutex));
 
-void kvmg_mutex_init(struct kvmg_mutex *m)
+void kvmg_mutex_init(struct kvmg_mutex *m, struct kvmg_lock_class *c)
 {
 	mutex_init((struct mutex *)m);
+	lockdep_set_class_and_name((struct mutex *)m, (struct lock_class_key *)c->key, c->name);
 }
 EXPORT_SYMBOL_GPL(kvmg_mutex_init);
 

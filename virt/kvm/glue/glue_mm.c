@@ -22,9 +22,10 @@
 
 static_assert(sizeof(spinlock_t) <= sizeof(struct kvmg_spinlock));
 
-void kvmg_spin_init(struct kvmg_spinlock *l)
+void kvmg_spin_init(struct kvmg_spinlock *l, struct kvmg_lock_class *c)
 {
 	spin_lock_init((spinlock_t *)l);
+	lockdep_set_class_and_name((spinlock_t *)l, (struct lock_class_key *)c->key, c->name);
 }
 EXPORT_SYMBOL_GPL(kvmg_spin_init);
 

@@ -34,7 +34,8 @@ struct XapicWindows {
     uint64_t base;
     unsigned users;
   };
-  Mutex lock;  // serializes get/put (inside the vCPU mutex, outside the bus's)
+  // Serializes get/put (inside the vCPU mutex, outside the bus's).
+  Mutex lock{KVMPP_LOCK_CLASS("kvm.xapic_windows.lock")};
   XapicDevice device;
   Window* windows = nullptr;
   unsigned count = 0;
@@ -71,7 +72,7 @@ struct Irqchip {
   // only be routed to MSIs. Set before the irqchip is published.
   bool split = false;
   uint32_t reserved_ioapic_pins = 0;  // GSIs user space's I/O APIC owns
-  Spinlock lock;
+  Spinlock lock{KVMPP_LOCK_CLASS("kvm.irqchip.lock")};
   PicPair pic;
   Ioapic ioapic;
   PicPorts pic_ports{*this};
@@ -81,7 +82,7 @@ struct Irqchip {
   // routing_lock (a new table is published, readers are waited for, the
   // old one freed). Never null once the irqchip is published.
   kxx::Atomic<RoutingTable*> routing{nullptr};
-  Mutex routing_lock;
+  Mutex routing_lock{KVMPP_LOCK_CLASS("kvm.irqchip.routing_lock")};
   ~Irqchip() { delete routing.load(); }
 };
 
@@ -93,7 +94,7 @@ struct VcpuApic {
   explicit VcpuApic(Vcpu& v) : vcpu(v) {}
   Vcpu& vcpu;
   // Interrupt-safe: MSIs from irqfds are delivered from eventfd wake-ups.
-  IrqSafeSpinlock lock;
+  IrqSafeSpinlock lock{KVMPP_LOCK_CLASS("kvm.apic.lock")};
   Lapic lapic{kApicBusCycleNs};
   void* timer = nullptr;      // glue hrtimer: posts Vcpu::kRequestTimer
   uint64_t window = 0;        // the xAPIC page it holds a window for (0: none)

@@ -54,7 +54,7 @@ struct PitDevice {
     kvmg_work_destroy(work);
   }
   Vm& vm;
-  Spinlock lock;  // the model; taken with interrupts off
+  Spinlock lock{KVMPP_LOCK_CLASS("kvm.pit.lock")};  // the model; taken with interrupts off
   Pit pit;
   PitPorts ports{*this};
   SpeakerPort speaker{*this};

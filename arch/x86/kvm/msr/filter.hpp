@@ -50,7 +50,7 @@ class MsrFilter : public kxx::RefCounted<MsrFilter> {
 // The VM's MSR policy, changed by VM ioctls while vCPUs run and read by
 // them at each guest RDMSR/WRMSR.
 struct MsrPolicy {
-  Spinlock filter_lock;
+  Spinlock filter_lock{KVMPP_LOCK_CLASS("kvm.msr_filter.lock")};
   kxx::RefPtr<MsrFilter> filter;  // under filter_lock; null: no filter
   // KVM_CAP_X86_USER_SPACE_MSR: the KVM_MSR_EXIT_REASON_* that exit.
   kxx::Atomic<uint32_t> user_exit_mask{0};

@@ -40,7 +40,7 @@ struct PvClock {
 };
 
 struct PvVmState {
-  Spinlock lock;  // clock and wall_clock
+  Spinlock lock{KVMPP_LOCK_CLASS("kvm.pv.lock")};  // clock and wall_clock
   PvClock clock;
   uint64_t wall_clock = 0;  // MSR_KVM_WALL_CLOCK(_NEW) as last written
   kxx::Atomic<uint64_t> disabled_quirks{0};

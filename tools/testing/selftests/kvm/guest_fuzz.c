@@ -368,6 +368,16 @@ static void set_mode(int vcpu, uint8_t *mem, enum mode m)
 		default: s.efer ^= 1ull << below(16); break;
 		}
 	}
+	/*
+	 * The test machine's emulator (QEMU 7.2's TCG) wedges the host CPU on
+	 * any #VMEXIT from a guest with EFER.LME set while CR0.PG and CR4.PAE
+	 * are clear: it restores the host's CR0 while the guest's CR4 is still
+	 * loaded, refuses to enable paging without PAE, and leaves the host
+	 * running with paging off. Stock KVM wedges the same way; hardware
+	 * does not. So no guest is given that state.
+	 */
+	if ((s.efer & EFER_LME) && !(s.cr0 & CR0_PG) && !(s.cr4 & CR4_PAE))
+		s.efer &= ~EFER_LME;
 	ioctl(vcpu, KVM_SET_SREGS, &s);
 	if (chance(10))
 		r.rflags = rnd() & 0x3f7fd7 & ~0x20000ull; /* not VM: see TR above */
