@@ -9,10 +9,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/install-deps.sh"
-"$ROOT/scripts/build-modules.sh" 6.12 cloud-amd64 amd64 "$BUILD/tree-6.12"
+"$ROOT/scripts/build-modules.sh" 6.12 "$(test_flavour)" amd64 "$BUILD/tree-6.12"
 "$ROOT/scripts/build-selftests.sh"
 rc=0
-KVMPP_KERNEL_DIR=$(kernel_tree 6.12 cloud-amd64) KVMPP_MODULES=$BUILD/tree-6.12 \
+KVMPP_KERNEL_DIR=$(kernel_tree 6.12 "$(test_flavour)") KVMPP_MODULES=$BUILD/tree-6.12 \
   KVMPP_JOB_ARGS="${1:-1000},${2:-100}" KVMPP_VM_TIMEOUT=${KVMPP_VM_TIMEOUT:-7200} \
   "$ROOT/scripts/run-vm.sh" storms > /dev/null || rc=$?
 grep -a '^# \|^ok\|^not ok\|Oops\|WARNING:\|BUG:\|RIP: 0010\|blocked for' "$BUILD/vm-storms.log" |

@@ -14,6 +14,11 @@ kernel_tree() {
   if [ "$2" = kvmpp-debug ]; then "$ROOT/scripts/build-debug-kernel.sh"
   else "$ROOT/scripts/fetch-kernel.sh" "$@"; fi
 }
+# The test machine's kernel flavour: Debian's 6.12 cloud kernel, or with
+# KVMPP_TEST_KERNEL=debug the debug test kernel (scripts/debug-kernel-tests.sh).
+test_flavour() {
+  if [ "${KVMPP_TEST_KERNEL:-cloud}" = debug ]; then echo kvmpp-debug; else echo cloud-amd64; fi
+}
 # Its build folder (KDIR), image and modules.
 kdir_of() { echo "$1"/usr/src/linux-headers-*-"$2"; }
 

@@ -17,7 +17,7 @@ if [ $# -gt 0 ]; then printf '%s\n' "$@" > "$BUILD/upstream-todo"
 else cp "$stage/TESTS" "$BUILD/upstream-todo"; fi
 results=$BUILD/upstream-$side.tsv
 : > "$results"
-kernel=${KVMPP_KERNEL_DIR:-$(kernel_tree 6.12 cloud-amd64)}
+kernel=$(kernel_tree 6.12 "$(test_flavour)")
 boot=0
 while [ -s "$BUILD/upstream-todo" ]; do
   boot=$((boot + 1))

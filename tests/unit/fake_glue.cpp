@@ -127,6 +127,13 @@ void raw_free(void* p) {
 
 bool should_fail() { return g_fail_after > 0 && --g_fail_after == 0; }
 
+std::map<const kvmg_lock_class*, std::string> g_lock_classes;
+void note_lock_class(const kvmg_lock_class* c) {
+  const char* name = c ? c->name : nullptr;
+  auto [it, added] = g_lock_classes.emplace(c, name ? name : "");
+  if (!added && it->second != (name ? name : "")) it->second = "";
+}
+
 }  // namespace
 
 // Every operator new/delete of the test binary goes through the tagged blocks.
@@ -186,7 +193,8 @@ bool kvmg_user_range_ok(uint64_t addr, uint64_t size) {
 }
 
 static_assert(sizeof(std::shared_mutex) <= sizeof(kvmg_rwsem));
-void kvmg_rwsem_init(struct kvmg_rwsem* s, struct kvmg_lock_class*) {
+void kvmg_rwsem_init(struct kvmg_rwsem* s, struct kvmg_lock_class* c) {
+  note_lock_class(c);
   new (s->opaque) std::shared_mutex;
 }
 void kvmg_rwsem_down_read(struct kvmg_rwsem* s) {
@@ -203,7 +211,8 @@ void kvmg_rwsem_up_write(struct kvmg_rwsem* s) {
 }
 
 static_assert(sizeof(std::mutex) <= sizeof(kvmg_spinlock));
-void kvmg_spin_init(struct kvmg_spinlock* l, struct kvmg_lock_class*) {
+void kvmg_spin_init(struct kvmg_spinlock* l, struct kvmg_lock_class* c) {
+  note_lock_class(c);
   new (l->opaque) std::mutex;
 }
 void kvmg_spin_lock(struct kvmg_spinlock* l) { reinterpret_cast<std::mutex*>(l->opaque)->lock(); }
@@ -221,7 +230,10 @@ void kvmg_synchronize_rcu(void) {
 }
 
 static_assert(sizeof(std::mutex) <= sizeof(kvmg_mutex));
-void kvmg_mutex_init(struct kvmg_mutex* m, struct kvmg_lock_class*) { new (m->opaque) std::mutex; }
+void kvmg_mutex_init(struct kvmg_mutex* m, struct kvmg_lock_class* c) {
+  note_lock_class(c);
+  new (m->opaque) std::mutex;
+}
 void kvmg_mutex_lock(struct kvmg_mutex* m) { reinterpret_cast<std::mutex*>(m->opaque)->lock(); }
 void kvmg_mutex_unlock(struct kvmg_mutex* m) { reinterpret_cast<std::mutex*>(m->opaque)->unlock(); }
 void kvmg_mutex_destroy(struct kvmg_mutex* m) {
@@ -398,6 +410,11 @@ void fail_alloc_after(long n) { g_fail_after = n; }
 void fail_next_fd(int err) { g_fail_fd = err; }
 void set_current_mm(const void* mm) { g_mm = mm; }
 std::map<int, File>& files() { return g_files; }
+std::multimap<std::string, const kvmg_lock_class*> lock_classes() {
+  std::multimap<std::string, const kvmg_lock_class*> by_name;
+  for (auto& [c, name] : g_lock_classes) by_name.emplace(name, c);
+  return by_name;
+}
 void close_fd(int fd) {
   auto it = g_files.find(fd);
   if (it == g_files.end()) abort();

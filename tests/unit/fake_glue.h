@@ -6,6 +6,7 @@
 #include <glue/glue.h>
 
 #include <map>
+#include <string>
 #include <vector>
 
 namespace fake {
@@ -67,5 +68,8 @@ inline uint64_t g_wait_passes_ns = 0;
 uint64_t now_ns();
 // Reset everything above (not the allocation count).
 void reset();
+// The lock classes (KVMPP_LOCK_CLASS) that lock inits were given, by name;
+// a class given under two names, or a lock given none, is recorded as "".
+std::multimap<std::string, const kvmg_lock_class*> lock_classes();
 
 }  // namespace fake

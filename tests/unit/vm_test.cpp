@@ -16,6 +16,26 @@ TEST_F(VmTest, CreateVcpuIds) {
   EXPECT_EQ(fake_backend::live_vcpus, 2);
 }
 
+// Lockdep checks the order between lock roles (Documentation/locking.rst):
+// every lock of a VM with an irqchip, its vCPUs and their devices is given
+// a class with a name, one class per name.
+TEST_F(VmTest, EveryLockHasItsOwnNamedLockClass) {
+  long vm = create_vm();
+  ASSERT_EQ(vm_ioctl(vm, KVM_CREATE_IRQCHIP, 0), 0);
+  kvm_pit_config pit = {};
+  ASSERT_EQ(vm_ioctl(vm, KVM_CREATE_PIT2, ptr(&pit)), 0);
+  ASSERT_GE(vm_ioctl(vm, KVM_CREATE_VCPU, 0), 0);
+  auto classes = fake::lock_classes();
+  EXPECT_EQ(classes.count(""), 0u) << "a lock without a class, or a class with two names";
+  for (auto& [name, c] : classes) {
+    EXPECT_EQ(classes.count(name), 1u) << name << " names two classes";
+    EXPECT_EQ(name.rfind("kvm.", 0), 0u) << name;
+  }
+  for (const char* name : {"kvm.vm.lock", "kvm.vm.slots_lock", "kvm.vm.mmu_lock", "kvm.vcpu.mutex",
+                           "kvm.irqchip.lock", "kvm.apic.lock", "kvm.pit.lock"})
+    EXPECT_EQ(classes.count(name), 1u) << name;
+}
+
 TEST_F(VmTest, MaxVcpus) {
   long vm = create_vm();
   for (unsigned long i = 0; i < 4096; i++) ASSERT_GE(vm_ioctl(vm, KVM_CREATE_VCPU, i), 0) << i;
