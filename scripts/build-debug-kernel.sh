@@ -6,7 +6,8 @@
 #     boot/vmlinuz-VER, lib/modules/VER (modules .ko.xz) and
 #     usr/src/linux-headers-VER (the build folder: KDIR for our modules).
 # Its flavour is kvmpp-debug: kernel_tree 6.12 kvmpp-debug (lib.sh) calls this.
-# About 40 minutes on two cores the first time; then cached.
+# About 9 minutes on two cores the first time (measured 2026-12-06); then
+# cached, keyed by the source version and the config fragment.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 version=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/{print $2}')
@@ -50,7 +51,7 @@ while IFS= read -r line; do
 done < "$fragment"
 [ "$bad" = 0 ] || die "the debug config did not take (see above)"
 
-log "building $kver (-j$(nproc)): about 40 minutes on two cores"
+log "building $kver (-j$(nproc)): about 9 minutes on two cores"
 start=$(date +%s)
 make -s -C "$src" O="$obj" -j"$(nproc)" bzImage modules >&2
 [ "$(cat "$obj/include/config/kernel.release")" = "$kver" ] || die "unexpected kernel release"
