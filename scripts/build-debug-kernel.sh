@@ -10,12 +10,7 @@
 # cached, keyed by the source version and the config fragment.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-version=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/{print $2}')
-if [ -z "$version" ] || [ "$version" = "(none)" ]; then
-  apt-get update -q >&2
-  version=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/{print $2}')
-fi
-[ -n "$version" ] || die "linux-source-6.12 not found"
+version=$(linux_source_version)
 fragment=$ROOT/scripts/debug-kernel/debug.config
 # The cache key holds the fragment's hash: a changed config is a new kernel.
 key=$(sha256sum "$fragment" | cut -c1-12)

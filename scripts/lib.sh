@@ -14,6 +14,18 @@ kernel_tree() {
   if [ "$2" = kvmpp-debug ]; then "$ROOT/scripts/build-debug-kernel.sh"
   else "$ROOT/scripts/fetch-kernel.sh" "$@"; fi
 }
+# The candidate version of Debian's linux-source-6.12 (the package lists are
+# updated once if they do not know it); fails when there is none.
+linux_source_version() {
+  local v
+  v=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/{print $2}')
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+    apt-get update -q >&2
+    v=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/{print $2}')
+  fi
+  { [ -n "$v" ] && [ "$v" != "(none)" ]; } || die "linux-source-6.12 not found"
+  echo "$v"
+}
 # The test machine's kernel flavour: Debian's 6.12 cloud kernel, or with
 # KVMPP_TEST_KERNEL=debug the debug test kernel (scripts/debug-kernel-tests.sh).
 test_flavour() {

@@ -4,12 +4,7 @@
 # (installed with headers_install) and the build scripts. Prints the tree.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
-version=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/{print $2}')
-if [ -z "$version" ] || [ "$version" = "(none)" ]; then
-  apt-get update -q >&2
-  version=$(apt-cache policy linux-source-6.12 | awk '/Candidate:/{print $2}')
-fi
-[ -n "$version" ] || die "linux-source-6.12 not found"
+version=$(linux_source_version)
 dir=$CACHE/linux-source-$version
 if [ -f "$dir/.complete" ]; then echo "$dir/src"; exit 0; fi
 log "fetching linux-source-6.12 $version"
