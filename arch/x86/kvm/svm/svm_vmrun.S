@@ -49,8 +49,7 @@ SYM_FUNC_START(kvmpp_svm_vmrun)
 	 * an STI right before VMRUN bleeds into the guest (upstream's
 	 * svm_vcpu_enter_exit says AMD CPUs do; QEMU's SVM does it on every
 	 * entry), and the guest then seems to sit in an STI shadow it never
-	 * made: KVM_GET_VCPU_EVENTS reports it, each entry loads it again, and
-	 * the test machine stopped taking host interrupts in a looping guest.
+	 * made: KVM_GET_VCPU_EVENTS reports it, and each entry loads it again.
 	 */
 	sti
 
