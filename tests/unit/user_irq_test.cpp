@@ -96,6 +96,35 @@ TEST_F(UserIrqTest, SplitExtintGoesThroughLint0) {
   EXPECT_EQ(obj(v).arch().extint_vector, -1);
 }
 
+// request_interrupt_window opens a window only when user space's PIC could
+// inject: a window opened while LINT0 is masked ended every entry at once.
+TEST_F(UserIrqTest, SplitWindowOnlyWhenThePicsInterruptCanLand) {
+  ASSERT_EQ(split(24), 0);
+  long v = add_vcpu(0);
+  auto& s = obj(v).arch().regs;
+  s.rflags |= 1u << 9;
+  set_reg(v, kSvr, 0x1ff);
+  set_reg(v, 0x350, 0x10700);  // LVT0: ExtINT, masked
+  EXPECT_FALSE(kvmpp::x86::user_interrupt_can_land(obj(v)));
+  EXPECT_FALSE(kvmpp::x86::ready_for_user_interrupt(obj(v)));
+  set_reg(v, 0x350, 0x400);  // LVT0: NMI, unmasked
+  EXPECT_FALSE(kvmpp::x86::user_interrupt_can_land(obj(v)));
+  set_reg(v, 0x350, 0x700);  // LVT0: ExtINT
+  EXPECT_TRUE(kvmpp::x86::user_interrupt_can_land(obj(v)));
+  EXPECT_TRUE(kvmpp::x86::ready_for_user_interrupt(obj(v)));
+  EXPECT_EQ(interrupt(v, 0x30), 0);  // one waits already: no room
+  EXPECT_FALSE(kvmpp::x86::user_interrupt_can_land(obj(v)));
+  EXPECT_FALSE(kvmpp::x86::ready_for_user_interrupt(obj(v)));
+  set_reg(v, kSvr, 0xff);  // software-disabled: LVT0 reads masked
+  EXPECT_FALSE(kvmpp::x86::user_interrupt_can_land(obj(v)));
+}
+
+TEST_F(UserIrqTest, NoWindowForTheKernelsPic) {
+  ASSERT_EQ(vm_ioctl(vm_, KVM_CREATE_IRQCHIP), 0);
+  long v = add_vcpu(0);
+  EXPECT_FALSE(kvmpp::x86::user_interrupt_can_land(obj(v)));
+}
+
 }  // namespace
 
 namespace {

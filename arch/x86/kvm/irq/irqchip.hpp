@@ -166,6 +166,12 @@ kxx::Status interrupt_ioctl(Vcpu& vcpu, unsigned long uarg);
 // The local APIC takes the PIC's interrupts: hardware-disabled, or LINT0
 // unmasked in ExtINT mode ("Local Vector Table"). True without an APIC.
 bool apic_accepts_extint(Vcpu& vcpu);
+// User space's PIC has somewhere to put its next interrupt: no
+// KVM_INTERRUPT vector waits, and the local APIC (if any) takes ExtINT on
+// LINT0. Only then does request_interrupt_window open a window: while
+// LINT0 is masked the guest's IF says nothing about the PIC, and a window
+// opened anyway would end every entry before the guest ran an instruction.
+bool user_interrupt_can_land(Vcpu& vcpu);
 // kvm_run's ready_for_interrupt_injection: user space's PIC could inject
 // now (always 1 with the in-kernel PIC, as upstream).
 bool ready_for_user_interrupt(Vcpu& vcpu);

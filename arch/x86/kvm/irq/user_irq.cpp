@@ -66,15 +66,18 @@ bool apic_accepts_extint(Vcpu& vcpu) {
   return !a->lapic.hw_enabled() || (extint && !(lvt0 & apic::kLvtMasked));
 }
 
+bool user_interrupt_can_land(Vcpu& vcpu) {
+  if (pic_in_kernel(vcpu.vm())) return false;
+  return vcpu.arch().extint_vector < 0 && apic_accepts_extint(vcpu);
+}
+
 bool ready_for_user_interrupt(Vcpu& vcpu) {
   if (pic_in_kernel(vcpu.vm())) return true;
-  const VcpuState& st = vcpu.arch();
-  const x86_state& s = st.regs;
-  if (!(s.rflags & kRflagsIf) || s.interrupt_shadow || s.event.valid || st.extint_vector >= 0)
-    return false;
-  if (!vcpu_apic(vcpu)) return true;
-  // Split: nothing of the APIC's own waiting, and LINT0 takes the PIC.
-  return apic_pending_interrupt(vcpu) < 0 && apic_accepts_extint(vcpu);
+  const x86_state& s = vcpu.arch().regs;
+  if (!(s.rflags & kRflagsIf) || s.interrupt_shadow || s.event.valid) return false;
+  if (!user_interrupt_can_land(vcpu)) return false;
+  // Split: nothing of the APIC's own waiting either.
+  return !vcpu_apic(vcpu) || apic_pending_interrupt(vcpu) < 0;
 }
 
 void split_eoi(Vcpu& vcpu, uint8_t vector) {

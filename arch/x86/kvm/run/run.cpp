@@ -156,8 +156,8 @@ static long run_loop(Vcpu& vcpu) {
     }
     bool irq_window = prepare_interrupts(vcpu);
     // User space's PIC wants to inject: exit as soon as the guest can take
-    // an interrupt (KVM_EXIT_IRQ_WINDOW_OPEN).
-    bool user_window = kr->request_interrupt_window && !pic_in_kernel(vcpu.vm());
+    // an interrupt (KVM_EXIT_IRQ_WINDOW_OPEN), if it could land at all.
+    bool user_window = kr->request_interrupt_window && user_interrupt_can_land(vcpu);
     const bool debugged = st.debug.control != 0;
     if (debugged && debug_step_sti(vcpu)) return 0;
     vapic_sync_to_guest(vcpu);

@@ -42,6 +42,17 @@ SYM_FUNC_START(kvmpp_svm_vmrun)
 	mov %rdi, %rax
 	vmload %rax
 
+	/*
+	 * The host IF that VMRUN saves lets physical interrupts exit the guest
+	 * (V_INTR_MASKING). GIF is clear, so STI lets no interrupt in here. It
+	 * is set this early, never just before VMRUN: the interrupt shadow of
+	 * an STI right before VMRUN bleeds into the guest (upstream's
+	 * svm_vcpu_enter_exit says AMD CPUs do; QEMU's SVM does it on every
+	 * entry), and the guest then seems to sit in an STI shadow it never
+	 * made: KVM_GET_VCPU_EVENTS reports it, and each entry loads it again.
+	 */
+	sti
+
 	mov GPR(RCX)(%rsi), %rcx
 	mov GPR(RDX)(%rsi), %rdx
 	mov GPR(RBX)(%rsi), %rbx
@@ -57,13 +68,8 @@ SYM_FUNC_START(kvmpp_svm_vmrun)
 	mov GPR(15)(%rsi), %r15
 	mov GPR(RSI)(%rsi), %rsi
 
-	/*
-	 * GIF is clear, so STI lets no interrupt in here; it sets the host IF
-	 * that VMRUN saves, which lets physical interrupts exit the guest
-	 * (V_INTR_MASKING). #VMEXIT clears GIF again; CLI restores IF=0.
-	 */
+	/* #VMEXIT clears GIF again; CLI restores IF=0. */
 	mov (%rsp), %rax
-	sti
 	vmrun %rax
 	cli
 	/* #VMEXIT: the host's RAX and RSP are back, the rest are the guest's. */

@@ -122,6 +122,49 @@ static void test_split_extint(void)
 	EXPECT_EQ(v->run->io.port, 0x10);
 }
 
+/*
+ * Split, LINT0 masked (as Linux leaves it once its I/O APIC runs): user
+ * space's PIC may hold an interrupt, and QEMU then keeps asking for a
+ * window, but the interrupt cannot land. The guest runs on with interrupts
+ * on, no window opens, and it is not ready for injection. Once we opened
+ * the window anyway: with IF set, every entry ended before the guest ran
+ * an instruction, and Linux guests of QEMU with a split irqchip hung at
+ * boot (only the STI shadow that once bled into each entry had let them
+ * crawl on, one instruction per exit).
+ */
+GUEST_CODE(count_guest, ".code16\n"
+	   " sti\n mov $10000, %cx\n"
+	   "1: loop 1b\n"
+	   " out %al, $0x10\n cli\n hlt\n");
+
+static void test_split_no_window_while_lint0_masked(void)
+{
+	struct vm *vm = vm_with_ram(1 << 20);
+	struct vcpu *v;
+	int stats;
+
+	ASSERT_TRUE(enable_split(vm->fd, 24) == 0);
+	v = vm_add_vcpu(vm, 0);
+	stats = ioctl(v->fd, KVM_GET_STATS_FD, 0);
+	ASSERT_TRUE(stats >= 0);
+	set_apic_reg(v, APIC_SVR, 0x1ff);
+	set_apic_reg(v, APIC_LVT0, 0x10700); /* ExtINT, masked */
+	vm_load(vm, 0x1000, count_guest_start, count_guest_end);
+	vcpu_real_mode(v, 0x1000);
+	v->run->request_interrupt_window = 1;
+	vcpu_run_expect(v, KVM_EXIT_IO);
+	EXPECT_EQ(v->run->io.port, 0x10);
+	EXPECT_EQ(v->run->if_flag, 1);
+	EXPECT_EQ(v->run->ready_for_interrupt_injection, 0);
+	/* 10,000 loop iterations in a handful of exits, not one per instruction. */
+	EXPECT_TRUE(stats_value(stats, "exits") < 100);
+	/* Unmasked, the window opens at once. */
+	set_apic_reg(v, APIC_LVT0, 0x700);
+	vcpu_run_expect(v, KVM_EXIT_IRQ_WINDOW_OPEN);
+	EXPECT_EQ(v->run->ready_for_interrupt_injection, 1);
+	close(stats);
+}
+
 /* Split: a level-triggered MSI of user space's I/O APIC pin 5; the guest's
  * EOI (x2APIC EOI MSR) exits with KVM_EXIT_IOAPIC_EOI. */
 GUEST_CODE(eoi_guest, ".code16\n"
@@ -171,6 +214,7 @@ int main(void)
 		TEST(test_full_irqchip_refuses),
 		TEST(test_split_errnos),
 		TEST(test_split_extint),
+		TEST(test_split_no_window_while_lint0_masked),
 		TEST(test_split_eoi_exit),
 		{},
 	});
