@@ -125,3 +125,18 @@ TEST_F(SvmState, ScalarsGoBothWays) {
 }
 
 }  // namespace
+
+// Every entry gets V_INTR_MASKING, whatever the VMCB held: QEMU 7.2's SVM
+// wrote int_ctl back as 0 after a VMRUN that failed its checks, and the
+// guest then ran with the host's interrupts held off while its IF was clear
+// (guest_fuzz seed 2, a CPU of the test machine without timer ticks).
+TEST_F(SvmState, EveryEntryMasksOnlyVirtualInterrupts) {
+  using namespace kvmpp::svm;
+  s.cr8 = 3;
+  vmcb->control.int_ctl = 0;
+  load_state(*vmcb, cache, s);
+  EXPECT_EQ(vmcb->control.int_ctl, intctl::kVIntrMasking | 3);
+  vmcb->control.int_ctl = intctl::kVIrq | intctl::kVIgnTpr | 0xf;  // stale window, guest's TPR
+  load_state(*vmcb, cache, s);
+  EXPECT_EQ(vmcb->control.int_ctl, intctl::kVIntrMasking | 3);
+}

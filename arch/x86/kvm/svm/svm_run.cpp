@@ -112,6 +112,15 @@ uint64_t xgetbv() {
   return (uint64_t(d) << 32) | a;
 }
 
+// Start the VMCB's control area over, and reload every segment from
+// x86_state at the next entry: after an exit that leaves the VMCB undefined.
+void rebuild_control(SvmVcpu& v) {
+  VmcbControl clean{};
+  v.vmcb->control = clean;
+  init_control(*v.vmcb);
+  forget_state(v.segments);
+}
+
 }  // namespace
 
 int vcpu_run(void* p, void* arg) {
@@ -187,6 +196,18 @@ int vcpu_run(void* p, void* arg) {
   }
   asm volatile("stgi" ::: "memory");
 
+  // A VMRUN that failed its consistency checks ran no guest instruction:
+  // the state of record is still x86_state, and the next entry rebuilds
+  // the VMCB from it. Its save area need not hold the guest's state now:
+  // QEMU 7.2's SVM writes the host's registers there (and int_ctl without
+  // V_INTR_MASKING). The event we tried to inject is still due.
+  if (uint32_t(vmcb.control.exit_code) == exit_code::kInvalid) {
+    s.event = injected;
+    decode_exit(vmcb, run.exit);
+    rebuild_control(v);
+    return 0;
+  }
+
   uint64_t guest_dr6 = s.dr6;
   store_state(vmcb, v.segments, s);
   if (debug.flags & X86_DEBUG_INTERCEPT_DB) s.dr6 = guest_dr6;
@@ -199,12 +220,7 @@ int vcpu_run(void* p, void* arg) {
   decode_exit(vmcb, run.exit);
   // After a shutdown intercept the VMCB is undefined (APM "Shutdown
   // intercept"); the state of record is x86_state, so rebuild the rest.
-  if (uint32_t(vmcb.control.exit_code) == exit_code::kShutdown) {
-    VmcbControl clean{};
-    vmcb.control = clean;
-    init_control(vmcb);
-    forget_state(v.segments);
-  }
+  if (uint32_t(vmcb.control.exit_code) == exit_code::kShutdown) rebuild_control(v);
   return 0;
 }
 

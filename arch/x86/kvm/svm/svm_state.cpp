@@ -166,7 +166,11 @@ void load_state(Vmcb& vmcb, SegmentCache& cache, x86_state& s) {
   v.g_pat = s.pat;
   vmcb.control.tsc_offset = s.tsc_offset;
   vmcb.control.int_state = s.interrupt_shadow ? 1 : 0;
-  vmcb.control.int_ctl = (vmcb.control.int_ctl & ~uint64_t(0xf)) | (s.cr8 & 0xf);
+  // All of int_ctl, not only V_TPR: V_INTR_MASKING must never go missing,
+  // or a guest with IF clear would hold off the host's interrupts. (QEMU
+  // 7.2's SVM writes int_ctl back without it after a failed VMRUN.) The
+  // interrupt window's bits go on top (set_irq_window).
+  vmcb.control.int_ctl = intctl::kVIntrMasking | (s.cr8 & intctl::kVTpr);
 }
 
 void store_state(const Vmcb& vmcb, SegmentCache& cache, x86_state& s) {
@@ -192,7 +196,7 @@ void store_state(const Vmcb& vmcb, SegmentCache& cache, x86_state& s) {
   s.sysenter_eip = v.sysenter_eip;
   s.pat = v.g_pat;
   s.interrupt_shadow = vmcb.control.int_state & 1;
-  s.cr8 = vmcb.control.int_ctl & 0xf;
+  s.cr8 = vmcb.control.int_ctl & intctl::kVTpr;
 }
 
 }  // namespace kvmpp::svm

@@ -8,9 +8,6 @@
 namespace kvmpp::svm {
 namespace {
 
-// V_INTR_MASKING: the guest's RFLAGS.IF masks only virtual interrupts; the
-// host's IF at VMRUN decides physical ones (APM "Interrupt Masking in EFLAGS").
-constexpr uint64_t kVIntrMasking = uint64_t(1) << 24;
 constexpr uint64_t kNpEnable = 1;
 
 }  // namespace
@@ -41,7 +38,7 @@ void init_control(Vmcb& vmcb) {
                       misc2::kXsetbv | misc2::kRdpru;
   c.iopm_base_pa = iopm_pa();
   c.msrpm_base_pa = msrpm_pa();
-  c.int_ctl = kVIntrMasking;
+  c.int_ctl = intctl::kVIntrMasking;
   c.nested_ctl = kNpEnable;
 }
 
@@ -70,9 +67,7 @@ void set_irq_window(Vmcb& vmcb, bool open) {
   // A virtual interrupt of the highest priority that ignores V_TPR: the
   // CPU takes it, and the VINTR intercept exits, as soon as RFLAGS.IF is
   // set outside an interrupt shadow (APM "Virtual Interrupt Intercept").
-  constexpr uint64_t kVIrq = uint64_t(1) << 8, kVIntrPrio = uint64_t(0xf) << 16;
-  constexpr uint64_t kVIgnTpr = uint64_t(1) << 20;
-  constexpr uint64_t kWindow = kVIrq | kVIntrPrio | kVIgnTpr;
+  constexpr uint64_t kWindow = intctl::kVIrq | intctl::kVIntrPrio | intctl::kVIgnTpr;
   VmcbControl& c = vmcb.control;
   if (open) {
     c.int_ctl |= kWindow;

@@ -121,6 +121,15 @@ inline constexpr uint32_t kWbinvd = 1u << 9, kMonitor = 1u << 10, kMwait = 1u <<
 inline constexpr uint32_t kMwaitCond = 1u << 12, kXsetbv = 1u << 13, kRdpru = 1u << 14;
 }  // namespace misc2
 
+// int_ctl (APM "VMCB Layout, Control Area"). V_INTR_MASKING: the guest's
+// RFLAGS.IF masks only virtual interrupts; the host's IF at VMRUN decides
+// physical ones ("Interrupt Masking in EFLAGS").
+namespace intctl {
+inline constexpr uint64_t kVTpr = 0xf, kVIrq = uint64_t(1) << 8;
+inline constexpr uint64_t kVIntrPrio = uint64_t(0xf) << 16, kVIgnTpr = uint64_t(1) << 20;
+inline constexpr uint64_t kVIntrMasking = uint64_t(1) << 24;
+}  // namespace intctl
+
 // Exit codes (APM "SVM Intercept Exit Codes").
 namespace exit_code {
 inline constexpr uint64_t kExceptionBase = 0x40;  // + vector

@@ -180,10 +180,21 @@ static void gadget(void)
 			uint8_t b[3] = { 0x0f, 0x01, modrm[below(sizeof(modrm))] };
 
 			emit(b, 3);
-		} else {
-			uint8_t b[3] = { 0x0f, 0x00, (uint8_t)(chance(50) ? 0xd0 : 0xd8) }; /* lldt/ltr %ax */
+		} else if (chance(50)) {
+			static const uint8_t lldt[3] = { 0x0f, 0x00, 0xd0 }; /* lldt %ax */
 
-			emit(b, 3);
+			emit(lldt, 3);
+		} else {
+			/*
+			 * or $8, %al; ltr %ax: never a null selector. The test
+			 * machine's emulator (QEMU 7.2's TCG) loads an invalid
+			 * TR from one (hardware raises #GP), and aborts ("qemu:
+			 * fatal: invalid tss") at the next stack switch through
+			 * it, as from virtual-8086 mode.
+			 */
+			static const uint8_t ltr[5] = { 0x0c, 0x08, 0x0f, 0x00, 0xd8 };
+
+			emit(ltr, 5);
 		}
 		break;
 	}
@@ -374,10 +385,11 @@ static void set_mode(int vcpu, uint8_t *mem, enum mode m)
 	 * are clear: it restores the host's CR0 while the guest's CR4 is still
 	 * loaded, refuses to enable paging without PAE, and leaves the host
 	 * running with paging off. Stock KVM wedges the same way; hardware
-	 * does not. So no guest is given that state.
+	 * does not. So no guest is given that state, nor EFER.LME with paging
+	 * off at all: one random CR4 write of its code would complete it.
 	 */
-	if ((s.efer & EFER_LME) && !(s.cr0 & CR0_PG) && !(s.cr4 & CR4_PAE))
-		s.efer &= ~EFER_LME;
+	if ((s.efer & EFER_LME) && !(s.cr0 & CR0_PG))
+		s.efer &= ~(EFER_LME | EFER_LMA);
 	ioctl(vcpu, KVM_SET_SREGS, &s);
 	if (chance(10))
 		r.rflags = rnd() & 0x3f7fd7 & ~0x20000ull; /* not VM: see TR above */

@@ -5,7 +5,9 @@
  * string I/O through the guest's page tables, MMIO through them, HLT.
  * The tests build the page tables and set the mode with KVM_SET_SREGS.
  */
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 
 #include "lib/vm.h"
 
@@ -241,14 +243,32 @@ static void test_invalid_sregs(void)
 	EXPECT_EQ(s.efer, orig.efer);
 }
 
-/* CS.L and CS.D together in long mode: the hardware refuses the entry. */
+GUEST_CODE(spin64, ".code64\n" "1: jmp 1b\n");
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * CS.L and CS.D together in long mode: the hardware refuses the entry.
+ * The refused entry changes nothing: the state reads back as it was set,
+ * and a guest run afterwards with interrupts off is still ended by the
+ * host's interrupts (a signal). The test machine's SVM (QEMU 7.2) writes
+ * the host's registers into the VMCB after a refused VMRUN, and int_ctl
+ * without V_INTR_MASKING: the module once took both back, reported host
+ * registers as the guest's, and ran the guest so that with IF clear no
+ * host interrupt could end it (guest_fuzz seed 2 stalled a CPU that way).
+ */
 static void test_fail_entry(void)
 {
 	struct vm *vm = vm_with_ram(RAM_SIZE);
 	struct vcpu *v = vm_add_vcpu(vm, 0);
-	struct kvm_sregs s;
+	struct itimerval t = { .it_value = { .tv_usec = 50000 } };
+	struct kvm_sregs s, after;
+	struct kvm_regs r;
 
-	vm_load(vm, 0x1000, long64_start, long64_end);
+	vm_load(vm, 0x1000, spin64_start, spin64_end);
 	set_mode(v, vm, PAGING_LONG, 0x1000);
 	ASSERT_TRUE(ioctl(v->fd, KVM_GET_SREGS, &s) == 0);
 	s.cs.db = 1;
@@ -257,6 +277,22 @@ static void test_fail_entry(void)
 	/* SVM reports VMEXIT_INVALID (-1, a 32-bit exit code). */
 	EXPECT_EQ(v->run->fail_entry.hardware_entry_failure_reason, 0xffffffffull);
 	EXPECT_TRUE(v->run->fail_entry.cpu < 1024);
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_SREGS, &after) == 0);
+	EXPECT_EQ(after.cr3, s.cr3);
+	EXPECT_EQ(after.cs.selector, s.cs.selector);
+	EXPECT_EQ(after.gdt.base, s.gdt.base);
+	ASSERT_TRUE(ioctl(v->fd, KVM_GET_REGS, &r) == 0);
+	EXPECT_EQ(r.rip, 0x1000);
+	/* Entered properly, with IF clear: a host interrupt still ends it. */
+	s.cs.db = 0;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_SREGS, &s) == 0);
+	r.rip = 0x1000;
+	r.rflags = 2;
+	ASSERT_TRUE(ioctl(v->fd, KVM_SET_REGS, &r) == 0);
+	signal(SIGALRM, on_alarm);
+	ASSERT_TRUE(setitimer(ITIMER_REAL, &t, NULL) == 0);
+	EXPECT_EQ(vcpu_run(v), -EINTR);
+	signal(SIGALRM, SIG_DFL);
 }
 
 static void test_reset_state(void)
