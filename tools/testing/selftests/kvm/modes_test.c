@@ -5,9 +5,7 @@
  * string I/O through the guest's page tables, MMIO through them, HLT.
  * The tests build the page tables and set the mode with KVM_SET_SREGS.
  */
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/time.h>
 
 #include "lib/vm.h"
 
@@ -245,11 +243,6 @@ static void test_invalid_sregs(void)
 
 GUEST_CODE(spin64, ".code64\n" "1: jmp 1b\n");
 
-static void on_alarm(int sig)
-{
-	(void)sig;
-}
-
 /*
  * CS.L and CS.D together in long mode: the hardware refuses the entry.
  * The refused entry changes nothing: the state reads back as it was set,
@@ -264,7 +257,6 @@ static void test_fail_entry(void)
 {
 	struct vm *vm = vm_with_ram(RAM_SIZE);
 	struct vcpu *v = vm_add_vcpu(vm, 0);
-	struct itimerval t = { .it_value = { .tv_usec = 50000 } };
 	struct kvm_sregs s, after;
 	struct kvm_regs r;
 
@@ -289,10 +281,7 @@ static void test_fail_entry(void)
 	r.rip = 0x1000;
 	r.rflags = 2;
 	ASSERT_TRUE(ioctl(v->fd, KVM_SET_REGS, &r) == 0);
-	signal(SIGALRM, on_alarm);
-	ASSERT_TRUE(setitimer(ITIMER_REAL, &t, NULL) == 0);
-	EXPECT_EQ(vcpu_run(v), -EINTR);
-	signal(SIGALRM, SIG_DFL);
+	EXPECT_EQ(vcpu_run_until_signal(v, 50000), -EINTR);
 }
 
 static void test_reset_state(void)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "vm.h"
 
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 
 static const char *exit_name(uint32_t r)
 {
@@ -82,6 +84,28 @@ void vm_report_exceptions(struct vm *vm, uint16_t stubs, uint8_t port)
 int vcpu_run(struct vcpu *vcpu)
 {
 	return ioctl(vcpu->fd, KVM_RUN, 0) ? -errno : 0;
+}
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_run_until_signal(struct vcpu *vcpu, long usec)
+{
+	struct itimerval t = { .it_value = { .tv_sec = usec / 1000000, .tv_usec = usec % 1000000 } };
+	struct itimerval off = { 0 };
+	int r;
+
+	signal(SIGALRM, ignore_signal);
+	if (setitimer(ITIMER_REAL, &t, NULL)) {
+		test_fail(__FILE__, __LINE__, "setitimer: %s", strerror(errno));
+		exit(1);
+	}
+	r = vcpu_run(vcpu);
+	setitimer(ITIMER_REAL, &off, NULL);
+	signal(SIGALRM, SIG_DFL);
+	return r;
 }
 
 void vcpu_run_expect(struct vcpu *vcpu, uint32_t reason)

@@ -58,6 +58,9 @@ int apic_irr(struct vcpu *vcpu, uint8_t vector);
 
 /* KVM_RUN: 0 or -errno. */
 int vcpu_run(struct vcpu *vcpu);
+/* KVM_RUN with a signal (a no-op handler) due in @usec: -EINTR when the
+ * signal ended the run, as it must end a guest that loops. */
+int vcpu_run_until_signal(struct vcpu *vcpu, long usec);
 /* KVM_RUN, which must succeed with exit @reason. */
 void vcpu_run_expect(struct vcpu *vcpu, uint32_t reason);
 struct kvm_regs vcpu_regs(struct vcpu *vcpu);
